@@ -1,0 +1,27 @@
+//! `rswan.sys`: an NDIS 6 CoNDIS WAN miniport with an integrated TAPI-proxy call manager above
+//! and an NDIS protocol carrying PPP over Ethernet below.
+//!
+//! This crate is glue only: NDIS entry points that hand their work to the engine. All unsafe
+//! code of the image is here and in `rswan-ndis`; every unsafe block states why it is sound.
+#![no_std]
+#![no_main]
+
+mod miniport;
+mod runtime;
+
+use rswan_ndis::{DriverObject, NdisStatus, UnicodeString};
+
+/// The image's entry point (WDK: DriverEntry for NDIS miniport drivers).
+///
+/// IRQL: PASSIVE_LEVEL.
+///
+/// # Safety
+/// Called once by the kernel loader with a valid driver object and registry path.
+#[unsafe(export_name = "DriverEntry")]
+pub unsafe extern "system" fn driver_entry(
+    driver_object: *mut DriverObject,
+    registry_path: *mut UnicodeString,
+) -> NdisStatus {
+    // SAFETY: forwarded unchanged from the loader, which guarantees both pointers.
+    unsafe { miniport::register(driver_object, registry_path) }
+}
