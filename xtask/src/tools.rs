@@ -1,0 +1,136 @@
+//! External tools the tasks need, and how a fresh machine gets them.
+//!
+//! A missing tool is installed with apt-get when we run as root on Debian (CI and the
+//! project's machines do); anywhere else the error names the command that fixes it.
+//! `RSWAN_NO_INSTALL=1` turns installing off, so that a missing tool is an error.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::Result;
+
+/// A command-line tool and the Debian package that provides it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    pub command: &'static str,
+    pub debian_package: &'static str,
+    /// What rswan uses it for, for the error message.
+    pub purpose: &'static str,
+}
+
+pub const OSSLSIGNCODE: Tool = Tool {
+    command: "osslsigncode",
+    debian_package: "osslsigncode",
+    purpose: "test-signing rswan.sys and rswan.cat",
+};
+pub const OPENSSL: Tool = Tool {
+    command: "openssl",
+    debian_package: "openssl",
+    purpose: "making the test-signing certificate",
+};
+pub const LLVM_READOBJ: Tool = Tool {
+    command: "llvm-readobj",
+    debian_package: "llvm",
+    purpose: "reading the driver image independently in the image checks",
+};
+
+/// Debian packages the whole test suite needs beyond the tools above: real PPPoE peers and
+/// packet dissection (tests/), libclang for bindgen's layout checks (crates/ndis), Python's
+/// asn1crypto to parse catalogs independently, and iproute2 for network namespaces.
+pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
+    "osslsigncode",
+    "openssl",
+    "llvm",
+    "iproute2",
+    "python3-asn1crypto",
+];
+
+/// Finds `tool` on PATH, installing its package first if allowed.
+pub fn require(tool: Tool) -> Result<PathBuf> {
+    if let Some(path) = which(tool.command) {
+        return Ok(path);
+    }
+    if install_allowed() {
+        eprintln!(
+            "xtask: {} not found; installing Debian package `{}` ({})",
+            tool.command, tool.debian_package, tool.purpose
+        );
+        apt_install(&[tool.debian_package])?;
+        if let Some(path) = which(tool.command) {
+            return Ok(path);
+        }
+    }
+    Err(format!(
+        "{} not found ({}): install it with `apt-get install {}`",
+        tool.command, tool.purpose, tool.debian_package
+    )
+    .into())
+}
+
+/// Installs the Debian packages that are not installed yet.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !debian_package_installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !install_allowed() {
+        return Err(format!(
+            "missing Debian packages: {}: install them with `apt-get install {}`",
+            missing.join(" "),
+            missing.join(" ")
+        )
+        .into());
+    }
+    eprintln!("xtask: apt-get install {}", missing.join(" "));
+    // Packages such as tshark ask questions on install; answer them with the defaults.
+    let status = Command::new("apt-get")
+        .args(["update", "-qq"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()?;
+    if !status.success() {
+        return Err("`apt-get update` failed".into());
+    }
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()?;
+    if !status.success() {
+        return Err(format!("`apt-get install {}` failed", missing.join(" ")).into());
+    }
+    Ok(())
+}
+
+fn debian_package_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn install_allowed() -> bool {
+    std::env::var_os("RSWAN_NO_INSTALL").is_none_or(|v| v.is_empty() || v == "0")
+        && is_root()
+        && which("apt-get").is_some()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+/// The first executable named `command` on PATH.
+pub fn which(command: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(command))
+        .find(|candidate| candidate.is_file())
+}
