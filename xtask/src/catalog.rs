@@ -18,13 +18,15 @@
 //! member whose identifier and digest agree with it.
 //!
 //! Why not the version-2 layout MakeCat writes with `CatalogVersion=2` (raw-digest identifiers,
-//! CAT_MEMBERINFO2): version-1 members are the form every catalog sample recorded in
-//! notes/catalog.md uses (Inf2Cat's and Microsoft's own Windows 11 catalog) and that any
-//! Windows 10/11 reads, while the encoding of CAT_MEMBERINFO2 is not publicly documented. A
-//! version-1 catalog that lists only SHA-1 would not satisfy the project's requirement that
-//! the package's SHA-256 hashes be listed, hence the second member per file.
-//! Unverified here (no Windows machine): that Windows' catalog lookup uses the SHA-256 members;
-//! the SHA-1 members are the ones a version-1 lookup is documented to use.
+//! CAT_MEMBERINFO2): version-1 members are the form of every catalog sample recorded in
+//! notes/catalog.md (Inf2Cat's, and Microsoft's own Windows 11 catalog), while the encoding of
+//! CAT_MEMBERINFO2 is not publicly documented. A version-1 catalog that lists only SHA-1 would
+//! not list the package's SHA-256 hashes, which the project requires: hence the second member
+//! per file. Windows hashes files with SHA-1 to look them up in a version-1 catalog (the
+//! PowerShell documentation of New-FileCatalog: "Version 1 uses the (deprecated) SHA1 hashing
+//! algorithm to create file hashes, and version 2 uses SHA256"), so the SHA-1 members are the ones Windows is
+//! expected to find. Unverified here (no Windows machine): whether any Windows component looks
+//! up the SHA-256 members; osslsigncode and the independent parser in the tests check both.
 
 mod authenticode;
 mod ctl;

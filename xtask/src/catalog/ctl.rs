@@ -30,7 +30,7 @@ pub const CAT_MEMBER_INFO: ObjectIdentifier =
 /// SPC_INDIRECT_DATA_OBJID: the member's hash, in an SpcIndirectDataContent.
 pub const SPC_INDIRECT_DATA: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.1.4");
-/// SPC_PE_IMAGE_DATAOBJ: the indirect data type of a PE image.
+/// SPC_PE_IMAGE_DATA_OBJID: the indirect data type of a PE image.
 pub const SPC_PE_IMAGE_DATA: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.1.15");
 /// SPC_CAB_DATA_OBJID: the indirect data type catalogs give flat files such as an INF.
