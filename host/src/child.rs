@@ -1,0 +1,111 @@
+//! Running a scenario in a child process (the `rswan-host-run` binary), so that a driver crash,
+//! a bug check, a verifier stop or a hang ends the child, not the test, and the test gets a
+//! readable account of it.
+#![forbid(unsafe_code)]
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::report::{ChildReport, Ending};
+use crate::symbols::Symbols;
+
+/// How long a scenario may run before it counts as hung (a deadlock in the driver).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The outcome of one scenario run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: ChildReport,
+    pub symbols: Symbols,
+    pub image: PathBuf,
+}
+
+impl Outcome {
+    /// A readable account of how the child ended.
+    pub fn describe(&self) -> String {
+        self.report.describe(&self.symbols)
+    }
+
+    /// The report of a scenario that passed; panics with the account of it otherwise.
+    pub fn expect_ok(&self) -> &ChildReport {
+        if self.report.ending != Ending::Ok {
+            panic!(
+                "scenario on {} did not pass: {}",
+                self.image.display(),
+                self.describe()
+            );
+        }
+        &self.report
+    }
+
+    /// The value of observation `key`; panics naming it if absent.
+    pub fn observation(&self, key: &str) -> &str {
+        self.report.observation(key).unwrap_or_else(|| {
+            panic!(
+                "no observation `{key}`; the child reported {:?} and ended: {}",
+                self.report.observations,
+                self.describe()
+            )
+        })
+    }
+}
+
+/// Runs `scenario` on `image` with `args` in the runner binary at `runner`.
+pub fn run(runner: &Path, scenario: &str, image: &Path, args: &[&str]) -> Outcome {
+    run_with_timeout(runner, scenario, image, args, DEFAULT_TIMEOUT)
+}
+
+pub fn run_with_timeout(
+    runner: &Path,
+    scenario: &str,
+    image: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> Outcome {
+    let mut child = Command::new(runner)
+        .arg(scenario)
+        .arg(image)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", runner.display()));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.to_string(),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!(
+                    "timed out after {} s: the driver hung (a deadlock or a lost completion)",
+                    timeout.as_secs()
+                );
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => break format!("waiting for the child failed: {e}"),
+        }
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    Outcome {
+        report: ChildReport::parse(&stdout, &stderr, &status),
+        symbols: Symbols::for_image(image),
+        image: image.to_path_buf(),
+    }
+}

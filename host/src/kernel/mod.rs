@@ -1,0 +1,160 @@
+//! The state of the stand-in kernel and NDIS: what the driver registered, and the rules its
+//! calls are checked against. The loader's import functions decode the driver's arguments
+//! and call in here; nothing in this module touches driver memory.
+#![forbid(unsafe_code)]
+
+pub mod irql;
+pub mod miniport;
+
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use miniport::{MiniportRegistration, Rejection};
+
+use crate::report;
+
+/// rswan's INF marks the adapter NCF_VIRTUAL (notes/ndis-condis-wan.md, "INF facts").
+pub const VIRTUAL_MINIPORT: bool = true;
+
+/// A miniport driver NDIS accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredMiniport {
+    /// The NdisMiniportDriverHandle NDIS gave back.
+    pub handle: usize,
+    /// MiniportDriverContext as the driver passed it.
+    pub context: usize,
+    pub registration: MiniportRegistration,
+    /// Set once MiniportSetOptions registered NDIS_MINIPORT_CO_CHARACTERISTICS.
+    pub co_ndis: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    miniport: Option<RegisteredMiniport>,
+    deregistrations: usize,
+}
+
+/// The stand-in kernel.
+#[derive(Debug, Default)]
+pub struct Kernel {
+    state: Mutex<State>,
+}
+
+/// The one kernel of this process (a scenario child loads one driver).
+pub fn kernel() -> &'static Kernel {
+    static KERNEL: OnceLock<Kernel> = OnceLock::new();
+    KERNEL.get_or_init(Kernel::default)
+}
+
+/// Stops the scenario if the current IRQL is above `max` for a call documented to run at
+/// `max` or below (the "IRQL" line of each function's WDK page).
+pub fn require_irql_at_most(max: irql::Irql, function: &str) {
+    let current = irql::current();
+    if current > max {
+        report::violation(
+            "IRQL",
+            &format!(
+                "{function} called at {}; its WDK page allows at most {}",
+                irql::name(current),
+                irql::name(max)
+            ),
+        );
+    }
+}
+
+impl Kernel {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock ends the child anyway; keep reporting what is known.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// NdisMRegisterMiniportDriver, up to the call of MiniportSetOptions: validates and
+    /// records the characteristics under `handle`.
+    pub fn register_miniport(
+        &self,
+        registration: MiniportRegistration,
+        handle: usize,
+        context: usize,
+    ) -> Result<(), Rejection> {
+        registration.validate(VIRTUAL_MINIPORT)?;
+        let mut state = self.state();
+        if state.miniport.is_some() {
+            // A second registration is legal only for a miniport-intermediate driver's
+            // virtual half (NdisMRegisterMiniportDriver remarks); rswan is not one.
+            return Err(Rejection {
+                status: rswan_ndis::status::FAILURE,
+                reason: "a miniport driver is already registered".into(),
+            });
+        }
+        state.miniport = Some(RegisteredMiniport {
+            handle,
+            context,
+            registration,
+            co_ndis: false,
+        });
+        Ok(())
+    }
+
+    /// NdisMRegisterMiniportDriver after MiniportSetOptions returned `set_options_status`:
+    /// the registration stands, or is withdrawn with the status to return.
+    pub fn finish_miniport_registration(
+        &self,
+        set_options_status: rswan_ndis::NdisStatus,
+    ) -> Result<(), Rejection> {
+        let mut state = self.state();
+        let Some(miniport) = state.miniport else {
+            return Err(Rejection {
+                status: rswan_ndis::status::FAILURE,
+                reason: "no registration in progress".into(),
+            });
+        };
+        let outcome = if set_options_status != rswan_ndis::status::SUCCESS {
+            // SET_OPTIONS: on failure the driver undoes its allocations and returns a status
+            // other than NDIS_STATUS_SUCCESS; the registration fails with it.
+            Err(Rejection {
+                status: set_options_status,
+                reason: format!(
+                    "MiniportSetOptions returned {:#010x}",
+                    set_options_status as u32
+                ),
+            })
+        } else {
+            miniport
+                .registration
+                .validate_after_set_options(miniport.co_ndis)
+        };
+        if outcome.is_err() {
+            state.miniport = None;
+        }
+        outcome
+    }
+
+    /// The registered miniport driver, if any.
+    pub fn miniport(&self) -> Option<RegisteredMiniport> {
+        self.state().miniport
+    }
+
+    /// NdisMDeregisterMiniportDriver: the handle must be the one NDIS returned, given back
+    /// once.
+    pub fn deregister_miniport(&self, handle: usize) -> Result<(), String> {
+        let mut state = self.state();
+        match state.miniport {
+            Some(miniport) if miniport.handle == handle => {
+                state.miniport = None;
+                state.deregistrations += 1;
+                Ok(())
+            }
+            Some(miniport) => Err(format!(
+                "NdisMDeregisterMiniportDriver({handle:#x}) with a handle NDIS did not return (it returned {:#x})",
+                miniport.handle
+            )),
+            None => Err(format!(
+                "NdisMDeregisterMiniportDriver({handle:#x}) with no miniport driver registered"
+            )),
+        }
+    }
+
+    /// How many times a miniport driver was deregistered.
+    pub fn deregistrations(&self) -> usize {
+        self.state().deregistrations
+    }
+}

@@ -1,0 +1,24 @@
+//! rswan-host: a Linux user-mode stand-in for the Windows kernel and NDIS that loads the real
+//! `rswan.sys` and runs it, with Driver Verifier-style rules always on.
+//!
+//! - [`pe`] reads the image; [`loader`] maps it, binds its imports to the Rust implementations
+//!   in [`loader::imports`] (Microsoft x64 calling convention) and turns a driver crash into a
+//!   report. The loader is the only module with `unsafe`: every other module forbids it.
+//! - [`kernel`] models what those imports do (pool, IRQL, spin locks, miniport registration)
+//!   and [`verifier`] holds the rules they are checked against.
+//! - A scenario ([`scenario`]) runs in a child process ([`child`]), so a crash, a bug check or a
+//!   verifier violation becomes a readable test failure ([`report`], [`symbols`]).
+//! - [`image`] finds (or builds) the driver image the tests load; [`testpe`] assembles tiny
+//!   images for the loader's own tests.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod child;
+pub mod image;
+pub mod kernel;
+pub mod loader;
+pub mod pe;
+pub mod report;
+pub mod scenario;
+pub mod symbols;
+pub mod testpe;
+pub mod verifier;

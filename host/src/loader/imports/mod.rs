@@ -1,0 +1,35 @@
+//! The kernel and NDIS functions the host implements, by the DLL and name the image imports
+//! them under. Each implementation is an `extern "win64"` function that decodes the driver's
+//! arguments and hands the work to the safe model in [`crate::kernel`].
+
+mod ndis;
+mod ntoskrnl;
+
+/// Module names compare case-insensitively, as the kernel loader compares them.
+pub fn resolve(dll: &str, name: &str) -> Option<usize> {
+    let dll = dll.to_ascii_lowercase();
+    let table = match dll.as_str() {
+        "ndis.sys" => ndis::exports(),
+        "ntoskrnl.exe" => ntoskrnl::exports(),
+        _ => return None,
+    };
+    table
+        .iter()
+        .find(|(export, _)| *export == name)
+        .map(|&(_, address)| address)
+}
+
+/// Every implemented import as `DLL!name`, for reports.
+pub fn implemented() -> Vec<String> {
+    let mut names: Vec<String> = ndis::exports()
+        .iter()
+        .map(|(name, _)| format!("NDIS.SYS!{name}"))
+        .chain(
+            ntoskrnl::exports()
+                .iter()
+                .map(|(name, _)| format!("ntoskrnl.exe!{name}")),
+        )
+        .collect();
+    names.sort();
+    names
+}

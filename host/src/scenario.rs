@@ -1,0 +1,136 @@
+//! The scenarios a child process runs (`rswan-host-run <scenario> <image> [args]`). Each
+//! loads the image, drives it the way Windows would, writes observations, and ends with one
+//! terminal report line (crate::report).
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+use rswan_ndis::status;
+
+use crate::kernel::kernel;
+use crate::loader::{Driver, imports};
+use crate::report;
+
+/// Every scenario by name, with what it does.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    ("load", "map the image and bind its imports"),
+    (
+        "driver-entry",
+        "call DriverEntry and report the miniport it registered",
+    ),
+    (
+        "driver-entry-unload",
+        "DriverEntry, then MiniportDriverUnload, which must deregister",
+    ),
+    (
+        "call-export",
+        "call exported function <name> with hex arguments (test images)",
+    ),
+    (
+        "call-rva-with-rax",
+        "call the code at <rva> with RAX=<value> (the __chkstk convention)",
+    ),
+];
+
+/// Runs scenario `name`; never returns (the child exits with its report).
+pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
+    let driver = match Driver::load(image) {
+        Ok(driver) => driver,
+        Err(err) => report::load_error(&err.to_string()),
+    };
+    match name {
+        "load" => {
+            for import in &driver.image().imports {
+                report::observe("import", format!("{}!{}", import.dll, import.name));
+            }
+        }
+        "driver-entry" => driver_entry(&driver),
+        "driver-entry-unload" => {
+            driver_entry(&driver);
+            if let Err(message) = driver.unload() {
+                report::error(&message);
+            }
+            report::observe("ndis.deregistrations", kernel().deregistrations());
+            if kernel().miniport().is_some() {
+                report::error(
+                    "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver \
+                     (WDK: NdisMRegisterMiniportDriver remarks: the driver must call it from \
+                     MiniportDriverUnload)",
+                );
+            }
+        }
+        "call-export" => {
+            let (export, rest) = args
+                .split_first()
+                .unwrap_or_else(|| report::error("call-export needs a function name"));
+            let values: Vec<usize> = rest.iter().map(|a| parse_number(a)).collect();
+            match driver.call_export(export, &values) {
+                Ok(value) => report::observe("return", format!("{value:#x}")),
+                Err(message) => report::error(&message),
+            }
+        }
+        "call-rva-with-rax" => {
+            let [rva, rax] = args else {
+                report::error("call-rva-with-rax needs <rva> <rax>");
+            };
+            driver.call_rva_with_rax(parse_number(rva) as u32, parse_number(rax), "code at rva");
+        }
+        other => report::error(&format!(
+            "unknown scenario `{other}`; known: {}",
+            SCENARIOS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    report::ok()
+}
+
+fn parse_number(text: &str) -> usize {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => usize::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.unwrap_or_else(|_| report::error(&format!("`{text}` is not a number")))
+}
+
+/// DriverEntry, then the registration it made, as observations.
+fn driver_entry(driver: &Driver) {
+    report::observe("imports.implemented", imports::implemented().join(","));
+    let entry_status = driver.driver_entry();
+    report::observe(
+        "driver_entry.status",
+        format!("{:#010x}", entry_status as u32),
+    );
+    if entry_status != status::SUCCESS {
+        report::error(&format!(
+            "DriverEntry returned {:#010x}",
+            entry_status as u32
+        ));
+    }
+    let Some(miniport) = kernel().miniport() else {
+        report::error("DriverEntry succeeded without registering a miniport driver");
+    };
+    let r = &miniport.registration;
+    report::observe(
+        "miniport.header.type",
+        format!("{:#x}", r.header.object_type),
+    );
+    report::observe("miniport.header.revision", r.header.revision);
+    report::observe("miniport.header.size", r.header.size);
+    report::observe(
+        "miniport.ndis_version",
+        format!("{}.{}", r.major_ndis_version, r.minor_ndis_version),
+    );
+    report::observe("miniport.flags", format!("{:#x}", r.flags));
+    report::observe("miniport.co_ndis", miniport.co_ndis);
+    for (name, address) in r.handlers.named() {
+        let value = if address == 0 {
+            "NULL".to_owned()
+        } else {
+            format!("rva:{:#x}", address - driver.base())
+        };
+        report::observe(&format!("miniport.handler.{name}"), value);
+    }
+}
