@@ -1,0 +1,455 @@
+//! The engine: the pools, and every operation the driver calls from its NDIS entry points.
+//!
+//! Each public operation is one entry point's work: it takes its locks in order, records what
+//! must leave the driver in its batch, and delivers the batch to the given [`Egress`] after the
+//! last guard is gone. Operations that complete later return [`status::PENDING`] and deliver
+//! the completion as an event (exactly once). Operations are `&self`: any number may run at
+//! once on any processors, and the egress may call back into the engine.
+
+mod adapter;
+mod call;
+pub use call::DownCause;
+pub use data::ReceiveError;
+mod data;
+mod vc;
+
+pub use vc::VcOwner;
+
+use crate::batch::{Egress, Event, LinkParams};
+use crate::ids::{BindingId, MAX_VCS, Route, VcId};
+use crate::lock_order::{Adapter, AddressFamily, Binding, Level, Line, LockAfter, Vc};
+use crate::platform::Platform;
+use crate::session::SessionIndex;
+use crate::stats::VcStats;
+use crate::sync::{Ctx, Entry, OrderedLock};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use vc::{Followup, Reports, VcSlot};
+
+/// Sizes of the pools, fixed at initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// TAPI lines of the address family (`OID_CO_TAPI_CM_CAPS` reports this count).
+    pub lines: u32,
+    /// VCs that can exist at once (at most [`MAX_VCS`]).
+    pub max_vcs: u32,
+    /// PPPoE sessions the index holds at once.
+    pub max_sessions: u32,
+    /// Lower bindings.
+    pub bindings: u16,
+    /// `NDIS_WAN_CO_INFO.MaxSendWindow` (at least 1): the most sends in flight below a VC.
+    pub max_send_window: u32,
+    /// Sends a VC queues beyond its window before it answers `RESOURCES`.
+    pub queue_capacity: u32,
+    /// Received frames a VC holds for indication before it drops them.
+    pub receive_budget: u32,
+    /// Key of the session index hash (the driver gives a random value).
+    pub hash_seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            lines: 16,
+            max_vcs: 64,
+            max_sessions: 64,
+            bindings: 4,
+            max_send_window: 16,
+            queue_capacity: 64,
+            receive_budget: 32,
+            hash_seed: 0x5EED_0F_5E55_1045,
+        }
+    }
+}
+
+/// A [`Config`] the engine cannot be built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `max_vcs` is 0 or above [`MAX_VCS`].
+    MaxVcs,
+    /// `max_send_window` is 0.
+    SendWindow,
+    /// `lines`, `bindings` or `max_sessions` is 0.
+    Empty,
+}
+
+/// The adapter's phase (miniport pause/restart/halt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterPhase {
+    /// Sends and receives flow.
+    Running,
+    /// `MiniportPause` is draining sends.
+    Pausing,
+    /// Paused: sends complete with `PAUSED`.
+    Paused,
+    /// `MiniportHaltEx` is draining.
+    Halting,
+    /// Halted.
+    Halted,
+}
+
+/// A lower binding's phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingPhase {
+    /// Not bound.
+    Unbound,
+    /// Bound and running.
+    Running,
+    /// Pause under way: VCs on it hold their sends.
+    Pausing,
+    /// Paused.
+    Paused,
+    /// Unbind under way: its sessions are being torn down.
+    Unbinding,
+}
+
+/// Counts the VCs a walk asked to drain against those that have reported drained. Reports
+/// may come before the walk ends; completion needs both the walk done and nothing pending.
+#[derive(Debug, Default)]
+struct Quiesce {
+    active: bool,
+    pending: i64,
+    walk_done: bool,
+}
+
+impl Quiesce {
+    fn start(&mut self) {
+        *self = Quiesce {
+            active: true,
+            pending: 0,
+            walk_done: false,
+        };
+    }
+
+    fn walk_finished(&mut self, registered: i64) -> bool {
+        self.pending += registered;
+        self.walk_done = true;
+        self.complete()
+    }
+
+    fn report(&mut self) -> bool {
+        self.pending -= 1;
+        self.complete()
+    }
+
+    fn complete(&mut self) -> bool {
+        if self.active && self.walk_done && self.pending == 0 {
+            self.active = false;
+            return true;
+        }
+        false
+    }
+}
+
+struct AdapterState {
+    phase: AdapterPhase,
+    quiesce: Quiesce,
+    free: Vec<u32>,
+    retired: VcStats,
+    receive_unknown_session: u64,
+    send_stale_vc: u64,
+}
+
+struct AfState {
+    open: bool,
+}
+
+struct LineState {
+    vc: Option<VcId>,
+    listening: bool,
+}
+
+struct BindingState {
+    phase: BindingPhase,
+    quiesce: Quiesce,
+}
+
+/// The WAN engine of one miniport adapter, generic over the platform.
+pub struct Engine<P: Platform> {
+    config: Config,
+    adapter: OrderedLock<Adapter, AdapterState, P>,
+    af: OrderedLock<AddressFamily, AfState, P>,
+    lines: Box<[OrderedLock<Line, LineState, P>]>,
+    vcs: Box<[OrderedLock<Vc, VcSlot<P>, P>]>,
+    sessions: SessionIndex<P>,
+    bindings: Box<[OrderedLock<Binding, BindingState, P>]>,
+}
+
+impl<P: Platform> fmt::Debug for Engine<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Platform> Engine<P> {
+    /// Allocates every pool. The only place the engine allocates.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        if config.max_vcs == 0 || config.max_vcs > MAX_VCS {
+            return Err(ConfigError::MaxVcs);
+        }
+        if config.max_send_window == 0 {
+            return Err(ConfigError::SendWindow);
+        }
+        if config.lines == 0 || config.bindings == 0 || config.max_sessions == 0 {
+            return Err(ConfigError::Empty);
+        }
+        let mut free: Vec<u32> = Vec::with_capacity(config.max_vcs as usize);
+        free.extend((0..config.max_vcs).rev());
+        let adapter = AdapterState {
+            phase: AdapterPhase::Running,
+            quiesce: Quiesce::default(),
+            free,
+            retired: VcStats::default(),
+            receive_unknown_session: 0,
+            send_stale_vc: 0,
+        };
+        Ok(Self {
+            adapter: OrderedLock::new(adapter),
+            af: OrderedLock::new(AfState { open: false }),
+            lines: (0..config.lines)
+                .map(|_| {
+                    OrderedLock::new(LineState {
+                        vc: None,
+                        listening: false,
+                    })
+                })
+                .collect(),
+            vcs: (0..config.max_vcs)
+                .map(|_| {
+                    OrderedLock::new(VcSlot::new(
+                        config.queue_capacity as usize,
+                        config.max_send_window,
+                        config.receive_budget,
+                    ))
+                })
+                .collect(),
+            sessions: SessionIndex::new(config.max_sessions as usize, config.hash_seed),
+            bindings: (0..config.bindings)
+                .map(|_| {
+                    OrderedLock::new(BindingState {
+                        phase: BindingPhase::Unbound,
+                        quiesce: Quiesce::default(),
+                    })
+                })
+                .collect(),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `NDIS_WAN_CO_INFO.MaxSendWindow` for `OID_WAN_CO_GET_INFO`.
+    pub fn max_send_window(&self) -> u32 {
+        self.config.max_send_window
+    }
+
+    /// Runs `op` on a VC under its lock (taken from `cx`), then claims the VC's pump if free.
+    /// `None` when the handle is stale.
+    fn vc_step<L, R>(
+        &self,
+        cx: Ctx<'_, L, P>,
+        vc: VcId,
+        op: impl FnOnce(&mut VcSlot<P>, VcId, &mut Ctx<'_, Vc, P>) -> R,
+    ) -> Option<(R, Followup)>
+    where
+        L: Level,
+        Vc: LockAfter<L>,
+    {
+        let lock = self.vcs.get(vc.index() as usize)?;
+        let mut guard = cx.lock(lock);
+        let (slot, mut vcx) = guard.split();
+        if !slot.is(vc) {
+            return None;
+        }
+        let result = op(slot, vc, &mut vcx);
+        let followup = slot.after_op(vc, vcx.batch());
+        Some((result, followup))
+    }
+
+    /// After a VC step, with no lock held: flush, act on reports, and keep pumping while this
+    /// entry owns the VC's pump.
+    fn finish(
+        &self,
+        entry: &mut Entry<P>,
+        sink: &mut impl Egress<P>,
+        vc: VcId,
+        mut followup: Followup,
+    ) {
+        loop {
+            entry.flush(sink);
+            let reports = core::mem::take(&mut followup.reports);
+            self.handle_reports(entry, sink, vc, reports);
+            if !followup.more && followup.transit == 0 {
+                return;
+            }
+            let Some(lock) = self.vcs.get(vc.index() as usize) else {
+                return;
+            };
+            let mut guard = entry.ctx().lock(lock);
+            let (slot, mut vcx) = guard.split();
+            followup = if followup.more {
+                slot.pump_round(vc, vcx.batch(), 0)
+            } else {
+                slot.settle_transit(vc, followup.transit, vcx.batch())
+            };
+        }
+    }
+
+    fn handle_reports(
+        &self,
+        entry: &mut Entry<P>,
+        sink: &mut impl Egress<P>,
+        vc: VcId,
+        reports: Reports,
+    ) {
+        if reports.is_empty() {
+            return;
+        }
+        if let Some(line) = reports.release_line
+            && let Some(lock) = self.lines.get(line.0 as usize)
+        {
+            let mut line = entry.ctx().lock(lock);
+            if line.vc == Some(vc) {
+                line.vc = None;
+            }
+        }
+        if reports.adapter_quiet || reports.freed.is_some() {
+            let mut adapter = entry.ctx().lock(&self.adapter);
+            if let Some(stats) = reports.freed {
+                adapter.retired.add(&stats);
+                adapter.free.push(vc.index());
+            }
+            if reports.adapter_quiet && adapter.quiesce.report() {
+                Self::quiesced(&mut adapter);
+            }
+        }
+        if let Some(binding) = reports.binding_quiet
+            && let Some(lock) = self.bindings.get(binding.0 as usize)
+        {
+            let mut state = entry.ctx().lock(lock);
+            if state.quiesce.report() {
+                let (state, mut cx) = state.split();
+                Self::binding_quiesced(binding, state, cx.batch());
+            }
+        }
+        entry.flush(sink);
+        if let Some(peer) = reports.loopback_down {
+            self.session_down_in(entry, sink, peer, crate::status::CLOSING, false);
+        }
+        if let Some((peer, link)) = reports.loopback_up {
+            self.session_up_in(entry, sink, peer, Route::Loopback(vc), link);
+        }
+    }
+
+    /// Runs `op` on every allocated VC, one at a time; returns how many it registered.
+    fn walk_vcs(
+        &self,
+        entry: &mut Entry<P>,
+        sink: &mut impl Egress<P>,
+        mut op: impl FnMut(
+            &mut VcSlot<P>,
+            VcId,
+            &mut Ctx<'_, Vc, P>,
+            &SessionIndex<P>,
+            &mut Reports,
+        ) -> bool,
+    ) -> i64 {
+        let mut registered = 0;
+        for (index, lock) in self.vcs.iter().enumerate() {
+            let (vc, followup) = {
+                let mut guard = entry.ctx().lock(lock);
+                let (slot, mut vcx) = guard.split();
+                if !slot.allocated {
+                    continue;
+                }
+                let vc = slot.id(index as u32);
+                let mut reports = Reports::default();
+                if op(slot, vc, &mut vcx, &self.sessions, &mut reports) {
+                    registered += 1;
+                }
+                let mut followup = slot.after_op(vc, vcx.batch());
+                followup.reports.merge(reports);
+                (vc, followup)
+            };
+            self.finish(entry, sink, vc, followup);
+        }
+        registered
+    }
+
+    /// The phase of a VC's call; `None` for a stale handle.
+    pub fn vc_phase(&self, vc: VcId) -> Option<crate::state::VcPhase> {
+        let mut entry = Entry::<P>::new();
+        let lock = self.vcs.get(vc.index() as usize)?;
+        let slot = entry.ctx().lock(lock);
+        slot.is(vc).then_some(slot.phase)
+    }
+
+    /// A VC's statistics (`OID_WAN_CO_GET_STATS_INFO` on the VC); `None` for a stale handle.
+    pub fn vc_stats(&self, vc: VcId) -> Option<VcStats> {
+        let mut entry = Entry::<P>::new();
+        let lock = self.vcs.get(vc.index() as usize)?;
+        let slot = entry.ctx().lock(lock);
+        slot.is(vc).then_some(slot.stats)
+    }
+
+    /// The link parameters last indicated (or to indicate) on a VC.
+    pub fn vc_link(&self, vc: VcId) -> Option<LinkParams> {
+        let mut entry = Entry::<P>::new();
+        let lock = self.vcs.get(vc.index() as usize)?;
+        let slot = entry.ctx().lock(lock);
+        slot.is(vc).then_some(slot.reported_link())
+    }
+
+    /// The adapter's statistics: deleted VCs' counters plus a walk over the live ones.
+    pub fn adapter_stats(&self) -> crate::stats::AdapterStats {
+        let mut entry = Entry::<P>::new();
+        let mut total = {
+            let adapter = entry.ctx().lock(&self.adapter);
+            crate::stats::AdapterStats {
+                vcs: adapter.retired,
+                receive_unknown_session: adapter.receive_unknown_session,
+                send_stale_vc: adapter.send_stale_vc,
+                vcs_in_use: self.config.max_vcs - adapter.free.len() as u32,
+            }
+        };
+        for lock in self.vcs.iter() {
+            let slot = entry.ctx().lock(lock);
+            if slot.allocated {
+                total.vcs.add(&slot.stats);
+            }
+        }
+        total
+    }
+
+    /// The adapter's phase.
+    pub fn adapter_phase(&self) -> AdapterPhase {
+        let mut entry = Entry::<P>::new();
+        entry.ctx().lock(&self.adapter).phase
+    }
+
+    /// A binding's phase.
+    pub fn binding_phase(&self, binding: BindingId) -> Option<BindingPhase> {
+        let mut entry = Entry::<P>::new();
+        let lock = self.bindings.get(binding.0 as usize)?;
+        Some(entry.ctx().lock(lock).phase)
+    }
+
+    /// Delivers the completion of a request the driver pended (an OID it answered from a DPC
+    /// or work item), through a batch like every other way out of the driver.
+    pub fn complete_request(
+        &self,
+        request: crate::ids::RequestId,
+        status: crate::status::Status,
+        sink: &mut impl Egress<P>,
+    ) {
+        let mut entry = Entry::<P>::new();
+        entry.batch().push(Event::OidComplete { request, status });
+        entry.flush(sink);
+    }
+}
