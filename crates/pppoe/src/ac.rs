@@ -385,15 +385,21 @@ impl<const N: usize> AccessConcentrator<N> {
         let open = self.session_count();
         let of_peer = self.sessions().filter(|s| s.peer == d.src).count();
         let free_slot = self.sessions.iter().position(Option::is_none);
-        let limit_reached = open >= self.config.max_sessions || free_slot.is_none();
-        let (Some(slot), false, Some(id)) = (free_slot, limit_reached, self.allocate_id()) else {
-            bump(&mut self.counters.session_limit);
-            return self.refuse(d, tx);
+        let slot = match free_slot {
+            Some(slot) if open < self.config.max_sessions => slot,
+            _ => {
+                bump(&mut self.counters.session_limit);
+                return self.refuse(d, tx);
+            }
         };
         if of_peer >= self.config.max_sessions_per_peer {
             bump(&mut self.counters.peer_session_limit);
             return self.refuse(d, tx);
         }
+        let Some(id) = self.allocate_id() else {
+            bump(&mut self.counters.session_limit);
+            return self.refuse(d, tx);
+        };
         let session = Session {
             id,
             local: self.config.local_mac,
