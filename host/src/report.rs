@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
+use std::sync::OnceLock;
 
 use crate::symbols::Symbols;
 
@@ -19,6 +20,31 @@ pub mod exit {
     pub const LOAD_ERROR: i32 = 2;
     pub const BUGCHECK: i32 = 3;
     pub const VERIFIER: i32 = 4;
+}
+
+/// The child's image and its symbols, for naming call sites in violation reports.
+static SITES: OnceLock<(usize, usize, Symbols)> = OnceLock::new();
+
+/// Child side: where the image was mapped, and its symbols.
+pub fn set_image_symbols(base: usize, size: usize, symbols: Symbols) {
+    let _ = SITES.set((base, size, symbols));
+}
+
+/// Child side: `address` as `image+0xRVA (symbol+0xOFF)` when it lies in the image.
+pub fn site(address: usize) -> String {
+    match SITES.get() {
+        Some((base, size, symbols)) if address >= *base && address < base + size => {
+            let rva = (address - base) as u32;
+            match symbols.lookup(rva) {
+                Some((name, offset)) => {
+                    format!("{}+{rva:#x} ({name}+{offset:#x})", symbols.image_name())
+                }
+                None => format!("{}+{rva:#x}", symbols.image_name()),
+            }
+        }
+        _ if address == 0 => "the host".to_owned(),
+        _ => format!("{address:#x}"),
+    }
 }
 
 fn emit(line: &str) {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rswan_ndis::status;
 
-use crate::kernel::kernel;
+use crate::kernel::{kernel, pool};
 use crate::loader::{Driver, imports};
 use crate::report;
 
@@ -25,6 +25,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "call-export",
         "call exported function <name> with hex arguments (test images)",
+    ),
+    (
+        "call-export-then-unload-checks",
+        "call-export, then the checks NDIS and Driver Verifier make at unload",
     ),
     (
         "call-rva-with-rax",
@@ -51,6 +55,7 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 report::error(&message);
             }
             report::observe("ndis.deregistrations", kernel().deregistrations());
+            pool::check_no_leaks();
             if kernel().miniport().is_some() {
                 report::error(
                     "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver \
@@ -59,15 +64,11 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 );
             }
         }
-        "call-export" => {
-            let (export, rest) = args
-                .split_first()
-                .unwrap_or_else(|| report::error("call-export needs a function name"));
-            let values: Vec<usize> = rest.iter().map(|a| parse_number(a)).collect();
-            match driver.call_export(export, &values) {
-                Ok(value) => report::observe("return", format!("{value:#x}")),
-                Err(message) => report::error(&message),
-            }
+        "call-export" => call_export(&driver, args),
+        "call-export-then-unload-checks" => {
+            call_export(&driver, args);
+            pool::check_no_leaks();
+            report::observe("pool.live", pool::live_allocations());
         }
         "call-rva-with-rax" => {
             let [rva, rax] = args else {
@@ -85,6 +86,17 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         )),
     }
     report::ok()
+}
+
+fn call_export(driver: &Driver, args: &[String]) {
+    let (export, rest) = args
+        .split_first()
+        .unwrap_or_else(|| report::error("call-export needs a function name"));
+    let values: Vec<usize> = rest.iter().map(|a| parse_number(a)).collect();
+    match driver.call_export(export, &values) {
+        Ok(value) => report::observe("return", format!("{value:#x}")),
+        Err(message) => report::error(&message),
+    }
 }
 
 fn parse_number(text: &str) -> usize {

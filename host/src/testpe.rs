@@ -16,6 +16,8 @@ pub enum Target {
     ImportSlot(usize),
     /// Pointer slot `n` in `.data`.
     DataSlot(usize),
+    /// Byte `n` of the zeroed area after the pointer slots in `.data`.
+    Zeroed(usize),
 }
 
 /// One exported function.
@@ -42,6 +44,91 @@ impl Function {
     }
 }
 
+/// A few x86-64 instructions, enough to call imports the Microsoft x64 way from a test
+/// function: `prologue` reserves the home space and keeps RSP 16-byte aligned at each call.
+#[derive(Debug, Clone, Default)]
+pub struct Asm {
+    code: Vec<u8>,
+    fixups: Vec<(usize, Target)>,
+}
+
+impl Asm {
+    fn bytes(mut self, bytes: &[u8]) -> Self {
+        self.code.extend_from_slice(bytes);
+        self
+    }
+
+    fn rip_relative(mut self, opcode: &[u8], target: Target) -> Self {
+        self.code.extend_from_slice(opcode);
+        self.fixups.push((self.code.len(), target));
+        self.code.extend_from_slice(&[0; 4]);
+        self
+    }
+
+    fn with_imm32(self, opcode: &[u8], value: u32) -> Self {
+        self.bytes(opcode).bytes(&value.to_le_bytes())
+    }
+
+    /// sub rsp, 40
+    pub fn prologue(self) -> Self {
+        self.bytes(&[0x48, 0x83, 0xEC, 0x28])
+    }
+
+    /// add rsp, 40; ret
+    pub fn epilogue(self) -> Self {
+        self.bytes(&[0x48, 0x83, 0xC4, 0x28, 0xC3])
+    }
+
+    /// lea rcx, [rip + target]
+    pub fn lea_rcx(self, target: Target) -> Self {
+        self.rip_relative(&[0x48, 0x8D, 0x0D], target)
+    }
+
+    /// mov rcx, [rip + target]
+    pub fn load_rcx(self, target: Target) -> Self {
+        self.rip_relative(&[0x48, 0x8B, 0x0D], target)
+    }
+
+    /// mov [rip + target], rax
+    pub fn store_rax(self, target: Target) -> Self {
+        self.rip_relative(&[0x48, 0x89, 0x05], target)
+    }
+
+    /// mov ecx, value
+    pub fn mov_ecx(self, value: u32) -> Self {
+        self.with_imm32(&[0xB9], value)
+    }
+
+    /// mov edx, value
+    pub fn mov_edx(self, value: u32) -> Self {
+        self.with_imm32(&[0xBA], value)
+    }
+
+    /// mov r8d, value
+    pub fn mov_r8d(self, value: u32) -> Self {
+        self.with_imm32(&[0x41, 0xB8], value)
+    }
+
+    /// mov r9d, value
+    pub fn mov_r9d(self, value: u32) -> Self {
+        self.with_imm32(&[0x41, 0xB9], value)
+    }
+
+    /// call qword ptr [rip + import slot n]
+    pub fn call_import(self, n: usize) -> Self {
+        self.rip_relative(&[0xFF, 0x15], Target::ImportSlot(n))
+    }
+
+    /// The assembled code as exported function `name`.
+    pub fn function(self, name: &str) -> Function {
+        Function {
+            name: name.to_owned(),
+            code: self.code,
+            fixups: self.fixups,
+        }
+    }
+}
+
 /// A test image under construction.
 #[derive(Debug, Clone, Default)]
 pub struct TestImage {
@@ -50,6 +137,8 @@ pub struct TestImage {
     pub imports: Vec<(String, String)>,
     /// Each slot holds the absolute address of function `n` (a DIR64 relocation).
     pub data_slots: Vec<usize>,
+    /// Bytes of zeroed, writable data after the pointer slots (locks, saved values).
+    pub zeroed: usize,
     /// Marks `.text` writable as well (a W+X section the loader must refuse).
     pub writable_code: bool,
 }
@@ -215,7 +304,7 @@ impl TestImage {
         let rdata_len = build_rdata(self, 0, &vec![0; self.functions.len()])
             .bytes
             .len();
-        let data_len = (self.data_slots.len() * 8).max(8);
+        let data_len = (self.data_slots.len() * 8 + self.zeroed).max(8);
 
         let mut file = Vec::new();
         let mut writer = Writer::new(true, SECTION_ALIGNMENT, FILE_ALIGNMENT, &mut file);
@@ -253,6 +342,7 @@ impl TestImage {
                 let target_rva = match target {
                     Target::ImportSlot(n) => rdata.iat_slots[n],
                     Target::DataSlot(n) => slot_rva(n),
+                    Target::Zeroed(n) => slot_rva(self.data_slots.len()) + n as u32,
                 };
                 let displacement = target_rva.wrapping_sub(field_rva + 4);
                 code[at..at + 4].copy_from_slice(&displacement.to_le_bytes());

@@ -44,6 +44,7 @@ fn sample_image() -> TestImage {
         ],
         imports: vec![("ntoskrnl.exe".into(), "KeBugCheckEx".into())],
         data_slots: vec![1],
+        zeroed: 0,
         writable_code: false,
     }
 }

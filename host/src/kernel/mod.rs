@@ -3,14 +3,17 @@
 //! and call in here; nothing in this module touches driver memory.
 #![forbid(unsafe_code)]
 
+pub mod checks;
 pub mod irql;
 pub mod miniport;
+pub mod pool;
+pub mod sync;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use miniport::{MiniportRegistration, Rejection};
 
-use crate::report;
+use crate::verifier::Site;
 
 /// rswan's INF marks the adapter NCF_VIRTUAL (notes/ndis-condis-wan.md, "INF facts").
 pub const VIRTUAL_MINIPORT: bool = true;
@@ -48,17 +51,17 @@ pub fn kernel() -> &'static Kernel {
 /// Stops the scenario if the current IRQL is above `max` for a call documented to run at
 /// `max` or below (the "IRQL" line of each function's WDK page).
 pub fn require_irql_at_most(max: irql::Irql, function: &str) {
-    let current = irql::current();
-    if current > max {
-        report::violation(
-            "IRQL",
-            &format!(
-                "{function} called at {}; its WDK page allows at most {}",
-                irql::name(current),
-                irql::name(max)
-            ),
-        );
-    }
+    checks::enforce(crate::verifier::irql::at_most(
+        irql::current(),
+        max,
+        function,
+        caller(),
+    ));
+}
+
+/// Where in the image the current import was called from.
+pub fn caller() -> Site {
+    Site(crate::loader::cpu::last_caller())
 }
 
 impl Kernel {

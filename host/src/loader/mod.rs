@@ -12,6 +12,7 @@ pub mod fault;
 pub mod handles;
 pub mod imports;
 pub mod map;
+pub mod memory;
 pub mod thunks;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use rswan_ndis::NdisStatus;
 use crate::kernel::{self, irql};
 use crate::pe::{LoadError, Machine, PeImage};
 use crate::report;
+use crate::symbols::Symbols;
 
 /// Where the image lies and which of its ranges hold code.
 #[derive(Debug, Clone)]
@@ -72,7 +74,13 @@ impl Driver {
     /// Loads the image at `path`. One image per process.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Os(format!("{path:?}: {e}")))?;
-        Self::load_bytes(&bytes)
+        let driver = Self::load_bytes(&bytes)?;
+        report::set_image_symbols(
+            driver.base(),
+            driver.image.size_of_image as usize,
+            Symbols::for_image(path),
+        );
+        Ok(driver)
     }
 
     /// Loads an image from its bytes. One image per process.

@@ -2,6 +2,7 @@
 //! them under. Each implementation is an `extern "win64"` function that decodes the driver's
 //! arguments and hands the work to the safe model in [`crate::kernel`].
 
+mod lockword;
 mod ndis;
 mod ntoskrnl;
 

@@ -3,10 +3,13 @@
 use rswan_ndis::miniport::MiniportDriverCharacteristics;
 use rswan_ndis::{NdisObjectHeader, NdisStatus, status};
 
-use crate::kernel::irql::PASSIVE_LEVEL;
+use crate::kernel::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::kernel::miniport::{MiniportRegistration, SIZE_REVISION_2, SIZE_REVISION_3};
-use crate::kernel::{kernel, require_irql_at_most};
-use crate::loader::{call_handler, handles};
+use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
+use crate::kernel::sync::{self, Acquire};
+use crate::kernel::{caller, kernel, require_irql_at_most};
+use crate::loader::imports::lockword;
+use crate::loader::{call_handler, handles, memory};
 use crate::report;
 
 pub fn exports() -> Vec<(&'static str, usize)> {
@@ -18,6 +21,39 @@ pub fn exports() -> Vec<(&'static str, usize)> {
         (
             "NdisMDeregisterMiniportDriver",
             ndis_m_deregister_miniport_driver as *const () as usize,
+        ),
+        (
+            "NdisAllocateMemoryWithTagPriority",
+            ndis_allocate_memory_with_tag_priority as *const () as usize,
+        ),
+        ("NdisFreeMemory", ndis_free_memory as *const () as usize),
+        (
+            "NdisFreeMemoryWithTagPriority",
+            ndis_free_memory_with_tag_priority as *const () as usize,
+        ),
+        (
+            "NdisAllocateSpinLock",
+            ndis_allocate_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisFreeSpinLock",
+            ndis_free_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisAcquireSpinLock",
+            ndis_acquire_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisReleaseSpinLock",
+            ndis_release_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisDprAcquireSpinLock",
+            ndis_dpr_acquire_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisDprReleaseSpinLock",
+            ndis_dpr_release_spin_lock as *const () as usize,
         ),
     ]
 }
@@ -90,4 +126,91 @@ extern "win64" fn ndis_m_deregister_miniport_driver(driver_handle: usize) {
     if let Err(message) = kernel().deregister_miniport(driver_handle) {
         report::violation("NDIS", &message);
     }
+}
+
+/// WDK: NdisAllocateMemoryWithTagPriority function. IRQL: <= DISPATCH_LEVEL. The memory is
+/// not zeroed; NULL on failure.
+extern "win64" fn ndis_allocate_memory_with_tag_priority(
+    _ndis_handle: usize,
+    length: u32,
+    tag: u32,
+    _priority: u32,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateMemoryWithTagPriority");
+    let block = memory::allocate(length as usize, UNINITIALIZED_FILL);
+    if block != 0 {
+        pool::allocated(block, length as usize, tag, caller());
+    }
+    block
+}
+
+/// WDK: NdisFreeMemory function. IRQL: <= DISPATCH_LEVEL (for nonpaged memory).
+extern "win64" fn ndis_free_memory(block: usize, _length: u32, _memory_flags: u32) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMemory");
+    let size = pool::freed(block, None, caller());
+    memory::release(block, size, FREED_FILL);
+}
+
+/// WDK: NdisFreeMemoryWithTagPriority function. IRQL: <= DISPATCH_LEVEL. The tag must be the
+/// one the memory was allocated with.
+extern "win64" fn ndis_free_memory_with_tag_priority(_ndis_handle: usize, block: usize, tag: u32) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMemoryWithTagPriority");
+    let size = pool::freed(block, Some(tag), caller());
+    memory::release(block, size, FREED_FILL);
+}
+
+/// WDK: NdisAllocateSpinLock function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_allocate_spin_lock(lock: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateSpinLock");
+    lockword::initialize(lock);
+}
+
+/// WDK: NdisFreeSpinLock function. IRQL: <= DISPATCH_LEVEL. The lock must not be held.
+extern "win64" fn ndis_free_spin_lock(lock: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeSpinLock");
+    let site = caller();
+    crate::kernel::checks::enforce(crate::kernel::checks::checks().locks.forget_range(
+        lock,
+        size_of::<usize>(),
+        site,
+    ));
+}
+
+/// WDK: NdisAcquireSpinLock function. IRQL: <= DISPATCH_LEVEL; raises to DISPATCH_LEVEL and
+/// saves the previous IRQL in the lock.
+extern "win64" fn ndis_acquire_spin_lock(lock: usize) {
+    let saved = sync::before_acquire(lock, caller(), Acquire::Raise, "NdisAcquireSpinLock");
+    lockword::take(lock);
+    sync::after_acquire();
+    lockword::store_old_irql(lock, saved);
+}
+
+/// WDK: NdisReleaseSpinLock function. IRQL: DISPATCH_LEVEL; restores the IRQL the lock saved.
+extern "win64" fn ndis_release_spin_lock(lock: usize) {
+    sync::before_release(lock, caller(), Acquire::Raise, "NdisReleaseSpinLock");
+    let saved = lockword::load_old_irql(lock);
+    lockword::give(lock);
+    sync::lower_to(saved);
+}
+
+/// WDK: NdisDprAcquireSpinLock function. IRQL: DISPATCH_LEVEL.
+extern "win64" fn ndis_dpr_acquire_spin_lock(lock: usize) {
+    sync::before_acquire(
+        lock,
+        caller(),
+        Acquire::AtDispatch,
+        "NdisDprAcquireSpinLock",
+    );
+    lockword::take(lock);
+}
+
+/// WDK: NdisDprReleaseSpinLock function. IRQL: DISPATCH_LEVEL.
+extern "win64" fn ndis_dpr_release_spin_lock(lock: usize) {
+    sync::before_release(
+        lock,
+        caller(),
+        Acquire::AtDispatch,
+        "NdisDprReleaseSpinLock",
+    );
+    lockword::give(lock);
 }

@@ -1,0 +1,90 @@
+//! The verifier state of the running scenario: every rule of crate::verifier fed from the
+//! import implementations, and the stop that follows a violation (rendered with the image's
+//! symbols, as Driver Verifier's bug check names the culprit).
+#![forbid(unsafe_code)]
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::report;
+use crate::verifier::completion::{Kind, Tracker};
+use crate::verifier::lock_order::{Held, LockOrder, ThreadKey};
+use crate::verifier::pool::Pool;
+use crate::verifier::{Site, Violation};
+
+/// Everything the rules remember.
+#[derive(Debug)]
+pub struct Checks {
+    pub locks: LockOrder,
+    pub pool: Pool,
+    pub upper_sends: Tracker,
+    pub receives: Tracker,
+    pub lower_sends: Tracker,
+    pub oid_requests: Tracker,
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Self {
+            locks: LockOrder::default(),
+            pool: Pool::default(),
+            upper_sends: Tracker::new(Kind::UpperSend),
+            receives: Tracker::new(Kind::Receive),
+            lower_sends: Tracker::new(Kind::LowerSend),
+            oid_requests: Tracker::new(Kind::OidRequest),
+        }
+    }
+}
+
+/// The checks of this process.
+pub fn checks() -> MutexGuard<'static, Checks> {
+    static CHECKS: OnceLock<Mutex<Checks>> = OnceLock::new();
+    CHECKS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Stops the scenario on a violation, naming its sites with symbols.
+pub fn enforce<T>(result: Result<T, Violation>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(violation) => stop(&violation),
+    }
+}
+
+/// Stops the scenario with `violation`.
+pub fn stop(violation: &Violation) -> ! {
+    report::violation(
+        violation.rule,
+        &violation.render(|site| report::site(site.0)),
+    )
+}
+
+/// This thread's key in the lock graph.
+pub fn thread_key() -> ThreadKey {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static KEY: Cell<ThreadKey> = const { Cell::new(0) };
+    }
+    KEY.with(|key| {
+        if key.get() == 0 {
+            key.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        key.get()
+    })
+}
+
+/// The driver spin locks the current thread holds.
+pub fn held_locks() -> Vec<Held> {
+    checks().locks.held(thread_key()).to_vec()
+}
+
+/// The KB Q219380 rule for `call` made at `site` on this thread.
+pub fn no_lock_held(call: &str, site: Site) {
+    let held = held_locks();
+    enforce(crate::verifier::q219380::check_no_lock_held(
+        &held, call, site,
+    ));
+}
