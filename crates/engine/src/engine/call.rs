@@ -516,8 +516,9 @@ impl<P: Platform> Engine<P> {
             }
             match slot.phase {
                 VcPhase::Dialing | VcPhase::Offering | VcPhase::Activating | VcPhase::Active => {
-                    Self::end_transport(slot, id, vcx, &self.sessions, &mut reports);
+                    // Lost first: the transport already knows, so no hangup goes back to it.
                     slot.transport_lost = Some(reason);
+                    Self::end_transport(slot, id, vcx, &self.sessions, &mut reports);
                     match slot.phase {
                         VcPhase::Dialing => slot.conclude(&mut reports),
                         VcPhase::Active => slot.become_(VcPhase::Closing),
