@@ -13,6 +13,12 @@ mod bench;
 #[cfg_attr(not(test), allow(dead_code))]
 mod catalog;
 mod driver_build;
+// called by package.rs (lead)
+#[cfg_attr(not(test), allow(dead_code))]
+mod image_check;
+// called by package.rs (lead)
+#[cfg_attr(not(test), allow(dead_code))]
+mod inf_check;
 mod package;
 // called by package.rs (lead)
 #[cfg_attr(not(test), allow(dead_code))]
