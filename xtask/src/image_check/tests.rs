@@ -636,3 +636,50 @@ fn the_project_allowlist_parses_and_every_line_names_a_page() {
     assert_eq!(list.entries.len(), lines);
     assert!(list.entries.iter().all(|e| e.page.starts_with("ddi/")));
 }
+
+#[test]
+fn signed_images_pass_every_check() {
+    // The package checks the image after osslsigncode has appended the signature and
+    // rewritten the checksum, so the checks must hold for a signed image too.
+    let openssl = tools::require(tools::OPENSSL).unwrap_or_else(|e| panic!("{e}"));
+    let osslsigncode = tools::require(tools::OSSLSIGNCODE).unwrap_or_else(|e| panic!("{e}"));
+    let dir = test_dir().join("signed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    run(Command::new(openssl)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=rswan image check test"])
+        .args(["-addext", "extendedKeyUsage=codeSigning", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    for arch in Arch::ALL {
+        let unsigned = image(arch);
+        let signed = dir.join(arch.name()).join("rswan.sys");
+        std::fs::create_dir_all(signed.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&signed);
+        std::fs::copy(unsigned.with_extension("pdb"), signed.with_extension("pdb")).unwrap();
+        run(Command::new(&osslsigncode)
+            .args(["sign", "-h", "sha256", "-ph", "-certs"])
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .arg("-in")
+            .arg(&unsigned)
+            .arg("-out")
+            .arg(&signed));
+        let report = check_image(&signed, arch, &allowlist()).unwrap_or_else(|e| panic!("{e}"));
+        let before = check_image(&unsigned, arch, &allowlist()).unwrap();
+        assert!(
+            report.file_size > before.file_size,
+            "{arch}: the signature was appended"
+        );
+        assert_ne!(
+            report.checksum, before.checksum,
+            "{arch}: osslsigncode rewrote the checksum"
+        );
+        assert_eq!(report.imports, before.imports);
+    }
+}
