@@ -215,6 +215,8 @@ struct ImageFacts {
     relocations: Option<Vec<BaseRelocation>>,
     relocation_errors: Vec<String>,
     codeview: Option<CodeView>,
+    /// RVA ranges of debug data (such as the CodeView GUID): bytes that hold no addresses.
+    debug_data: Vec<std::ops::Range<u32>>,
 }
 
 impl ImageFacts {
@@ -275,6 +277,7 @@ impl ImageFacts {
             relocations,
             relocation_errors,
             codeview,
+            debug_data: read_debug_data(&file),
         })
     }
 
@@ -366,6 +369,30 @@ fn read_imports<'data, Pe: ImageNtHeaders, R: ReadRef<'data>>(
     }
     imports.sort();
     (imports, errors)
+}
+
+/// Where the debug directory's entries keep their data (PE Format, "Debug Directory": each
+/// 28-byte entry has SizeOfData at offset 16 and AddressOfRawData at offset 20).
+fn read_debug_data<'data, Pe: ImageNtHeaders, R: ReadRef<'data>>(
+    file: &PeFile<'data, Pe, R>,
+) -> Vec<std::ops::Range<u32>> {
+    let Some(directory) = file.data_directory(pe::IMAGE_DIRECTORY_ENTRY_DEBUG) else {
+        return Vec::new();
+    };
+    let Ok(entries) = directory.data(file.data(), &file.section_table()) else {
+        return Vec::new();
+    };
+    let field = |entry: &[u8], at: usize| {
+        u32::from_le_bytes([entry[at], entry[at + 1], entry[at + 2], entry[at + 3]])
+    };
+    entries
+        .chunks_exact(28)
+        .map(|entry| {
+            let (size, rva) = (field(entry, 16), field(entry, 20));
+            rva..rva.saturating_add(size)
+        })
+        .filter(|range| !range.is_empty())
+        .collect()
 }
 
 fn read_relocations<'data, Pe: ImageNtHeaders, R: ReadRef<'data>>(
@@ -609,8 +636,10 @@ fn pointers_in_sections(facts: &ImageFacts, data: &[u8], arch: Arch, size: u64) 
                 4 => u64::from(u32::from_le_bytes(chunk.try_into().unwrap_or_default())),
                 _ => u64::from_le_bytes(chunk.try_into().unwrap_or_default()),
             };
-            if image.contains(&value) {
-                found.push(section.rva + (i as u64 * size) as u32);
+            let rva = section.rva + (i as u64 * size) as u32;
+            let in_debug_data = facts.debug_data.iter().any(|r| r.contains(&rva));
+            if image.contains(&value) && !in_debug_data {
+                found.push(rva);
             }
         }
     }

@@ -168,6 +168,11 @@ fn real_images_pass_every_check() {
             dll: "NDIS.SYS".into(),
             function: "NdisMRegisterMiniportDriver".into(),
         }));
+        let facts = ImageFacts::read(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(
+            !facts.debug_data.is_empty(),
+            "{arch}: the debug data (left out of the pointer scan) is found"
+        );
         match arch {
             Arch::Arm64 => assert_eq!(report.instructions_decoded, 0),
             _ => assert!(report.instructions_decoded > 10, "{arch}: nothing decoded"),
