@@ -4,10 +4,11 @@
 #![forbid(unsafe_code)]
 
 use std::path::Path;
+use std::time::Duration;
 
 use rswan_ndis::status;
 
-use crate::kernel::{kernel, pool};
+use crate::kernel::{deferred, kernel, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
 
@@ -55,7 +56,7 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 report::error(&message);
             }
             report::observe("ndis.deregistrations", kernel().deregistrations());
-            pool::check_no_leaks();
+            unload_checks();
             if kernel().miniport().is_some() {
                 report::error(
                     "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver \
@@ -67,7 +68,7 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         "call-export" => call_export(&driver, args),
         "call-export-then-unload-checks" => {
             call_export(&driver, args);
-            pool::check_no_leaks();
+            unload_checks();
             report::observe("pool.live", pool::live_allocations());
         }
         "call-rva-with-rax" => {
@@ -87,6 +88,22 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
     }
     report::ok()
 }
+
+/// What must hold once the driver is unloaded: deferred work finished, every pool block,
+/// timer object and work item freed.
+fn unload_checks() {
+    if !processors::wait_idle(IDLE_LIMIT) {
+        report::error(&format!(
+            "DPCs or work items still running {} s after the scenario ended",
+            IDLE_LIMIT.as_secs()
+        ));
+    }
+    pool::check_no_leaks();
+    deferred::check_all_freed();
+}
+
+/// How long deferred work may take to finish at the end of a scenario.
+const IDLE_LIMIT: Duration = Duration::from_secs(10);
 
 fn call_export(driver: &Driver, args: &[String]) {
     let (export, rest) = args

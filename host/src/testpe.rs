@@ -18,6 +18,8 @@ pub enum Target {
     DataSlot(usize),
     /// Byte `n` of the zeroed area after the pointer slots in `.data`.
     Zeroed(usize),
+    /// The start of function `n` (to pass a callback).
+    Function(usize),
 }
 
 /// One exported function.
@@ -82,6 +84,26 @@ impl Asm {
     /// lea rcx, [rip + target]
     pub fn lea_rcx(self, target: Target) -> Self {
         self.rip_relative(&[0x48, 0x8D, 0x0D], target)
+    }
+
+    /// lea rdx, [rip + target]
+    pub fn lea_rdx(self, target: Target) -> Self {
+        self.rip_relative(&[0x48, 0x8D, 0x15], target)
+    }
+
+    /// mov [rip + target], rdx
+    pub fn store_rdx(self, target: Target) -> Self {
+        self.rip_relative(&[0x48, 0x89, 0x15], target)
+    }
+
+    /// mov rcx, rax
+    pub fn mov_rcx_rax(self) -> Self {
+        self.bytes(&[0x48, 0x89, 0xC1])
+    }
+
+    /// mov r9, rcx
+    pub fn mov_r9_rcx(self) -> Self {
+        self.bytes(&[0x49, 0x89, 0xC9])
     }
 
     /// mov rcx, [rip + target]
@@ -343,6 +365,7 @@ impl TestImage {
                     Target::ImportSlot(n) => rdata.iat_slots[n],
                     Target::DataSlot(n) => slot_rva(n),
                     Target::Zeroed(n) => slot_rva(self.data_slots.len()) + n as u32,
+                    Target::Function(n) => function_rvas[n],
                 };
                 let displacement = target_rva.wrapping_sub(field_rva + 4);
                 code[at..at + 4].copy_from_slice(&displacement.to_le_bytes());

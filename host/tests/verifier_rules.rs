@@ -17,6 +17,10 @@ const RELEASE: usize = 2;
 const ALLOCATE_MEMORY: usize = 3;
 const FREE_MEMORY: usize = 4;
 const DEREGISTER_MINIPORT: usize = 5;
+const ALLOCATE_WORK_ITEM: usize = 6;
+const QUEUE_WORK_ITEM: usize = 7;
+const FREE_WORK_ITEM: usize = 8;
+const DBG_PRINT: usize = 9;
 
 const LOCK_A: Target = Target::Zeroed(0);
 const LOCK_B: Target = Target::Zeroed(16);
@@ -34,6 +38,10 @@ fn image(functions: Vec<Function>) -> TestImage {
             ndis("NdisAllocateMemoryWithTagPriority"),
             ndis("NdisFreeMemory"),
             ndis("NdisMDeregisterMiniportDriver"),
+            ndis("NdisAllocateIoWorkItem"),
+            ndis("NdisQueueIoWorkItem"),
+            ndis("NdisFreeIoWorkItem"),
+            ("ntoskrnl.exe".to_owned(), "DbgPrintEx".to_owned()),
         ],
         data_slots: Vec::new(),
         zeroed: 64,
@@ -74,13 +82,16 @@ fn free(asm: Asm) -> Asm {
 }
 
 fn run(test: &str, function: Function) -> Outcome {
+    run_all(test, vec![function])
+}
+
+/// Runs the first of `functions`; the others are callbacks it hands to the host.
+fn run_all(test: &str, functions: Vec<Function>) -> Outcome {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verifier_rules");
     std::fs::create_dir_all(&dir).expect("creating a scratch directory");
     let path: PathBuf = dir.join(format!("{test}.sys"));
-    let name = function.name.clone();
-    image(vec![function])
-        .write(&path)
-        .expect("writing a test image");
+    let name = functions[0].name.clone();
+    image(functions).write(&path).expect("writing a test image");
     child::run(
         Path::new(RUNNER),
         "call-export-then-unload-checks",
@@ -174,4 +185,55 @@ fn a_double_free_is_caught() {
     let asm = free(free(allocate(Asm::default().prologue())));
     let outcome = run("double_free", asm.epilogue().function("double_free"));
     assert_eq!(violation(&outcome).0, "POOL_FREE");
+}
+
+/// Queues a work item whose routine (function 1) prints its context, frees the item and, when
+/// `leave_locked`, returns holding a spin lock.
+fn work_item_functions(leave_locked: bool) -> Vec<Function> {
+    let queue = Asm::default()
+        .prologue()
+        .mov_ecx(0)
+        .call_import(ALLOCATE_WORK_ITEM)
+        .mov_rcx_rax()
+        .lea_rdx(Target::Function(1))
+        .mov_r8d(0x77)
+        .call_import(QUEUE_WORK_ITEM)
+        .epilogue()
+        .function("queue_work");
+    let routine = Asm::default()
+        .prologue()
+        .store_rdx(SAVED)
+        .mov_r9_rcx()
+        .mov_ecx(0x4d)
+        .mov_edx(3)
+        .mov_r8d(0)
+        .call_import(DBG_PRINT)
+        .load_rcx(SAVED)
+        .call_import(FREE_WORK_ITEM);
+    let routine = if leave_locked {
+        let routine = on(routine, ALLOCATE_SPIN_LOCK, LOCK_A);
+        on(routine, ACQUIRE, LOCK_A)
+    } else {
+        routine
+    };
+    vec![queue, routine.epilogue().function("work_routine")]
+}
+
+#[test]
+fn a_work_item_runs_on_a_processor_at_passive_level() {
+    let outcome = run_all("work_item", work_item_functions(false));
+    outcome.expect_ok();
+    assert!(
+        outcome.observation("dbgprint").contains("arg1=0x77"),
+        "the routine did not get its context: {:?}",
+        outcome.report.observations
+    );
+}
+
+#[test]
+fn a_work_item_that_returns_holding_a_lock_is_caught() {
+    let outcome = run_all("work_item_locked", work_item_functions(true));
+    let (rule, detail) = violation(&outcome);
+    assert_eq!(rule, "LOCK_HELD_ON_RETURN");
+    assert!(detail.contains("(work_routine+0x"), "{detail}");
 }

@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod deferred;
 pub mod irql;
 pub mod miniport;
 pub mod pool;
+pub mod processors;
 pub mod sync;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -57,6 +59,12 @@ pub fn require_irql_at_most(max: irql::Irql, function: &str) {
         function,
         caller(),
     ));
+}
+
+/// Time since the stand-in kernel started (the "system up time").
+pub fn up_time() -> std::time::Duration {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// Where in the image the current import was called from.

@@ -20,10 +20,11 @@ use std::sync::OnceLock;
 
 use rswan_ndis::NdisStatus;
 
-use crate::kernel::{self, irql};
+use crate::kernel::{self, checks, irql};
 use crate::pe::{LoadError, Machine, PeImage};
 use crate::report;
 use crate::symbols::Symbols;
+use crate::verifier::Violation;
 
 /// Where the image lies and which of its ranges hold code.
 #[derive(Debug, Clone)]
@@ -127,6 +128,7 @@ impl Driver {
                 "an image is already loaded in this process".into(),
             ));
         }
+        kernel::up_time();
         fault::set_image(base, image.size_of_image as usize);
         fault::install();
         cpu::enter();
@@ -228,10 +230,22 @@ fn check_code_address(address: usize, what: &str) {
 pub fn call_handler(address: usize, args: &[usize], what: &str) -> usize {
     check_code_address(address, what);
     let before = irql::current();
+    let held_before = checks::held_locks().len();
     // SAFETY: `address` is code in the image (checked above) that the driver registered or
     // the image declares as this entry point, so it follows the Win64 convention and takes
     // these arguments per its WDK prototype; a fault in it is reported by `fault`.
     let result = unsafe { call::call(address, args) };
+    let held_after = checks::held_locks();
+    if let Some(held) = held_after.get(held_before) {
+        checks::stop(&Violation::new(
+            "LOCK_HELD_ON_RETURN",
+            format!(
+                "{what} returned still holding spin lock {:#x} (acquired at {{site:0}})",
+                held.lock
+            ),
+            vec![held.site],
+        ));
+    }
     let after = irql::current();
     if after != before {
         report::violation(

@@ -7,7 +7,7 @@ use crate::kernel::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::kernel::miniport::{MiniportRegistration, SIZE_REVISION_2, SIZE_REVISION_3};
 use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
-use crate::kernel::{caller, kernel, require_irql_at_most};
+use crate::kernel::{caller, deferred, kernel, require_irql_at_most};
 use crate::loader::imports::lockword;
 use crate::loader::{call_handler, handles, memory};
 use crate::report;
@@ -54,6 +54,34 @@ pub fn exports() -> Vec<(&'static str, usize)> {
         (
             "NdisDprReleaseSpinLock",
             ndis_dpr_release_spin_lock as *const () as usize,
+        ),
+        (
+            "NdisAllocateIoWorkItem",
+            ndis_allocate_io_work_item as *const () as usize,
+        ),
+        (
+            "NdisQueueIoWorkItem",
+            ndis_queue_io_work_item as *const () as usize,
+        ),
+        (
+            "NdisFreeIoWorkItem",
+            ndis_free_io_work_item as *const () as usize,
+        ),
+        (
+            "NdisSetTimerObject",
+            ndis_set_timer_object as *const () as usize,
+        ),
+        (
+            "NdisCancelTimerObject",
+            ndis_cancel_timer_object as *const () as usize,
+        ),
+        (
+            "NdisFreeTimerObject",
+            ndis_free_timer_object as *const () as usize,
+        ),
+        (
+            "NdisGetSystemUpTimeEx",
+            ndis_get_system_up_time_ex as *const () as usize,
         ),
     ]
 }
@@ -213,4 +241,61 @@ extern "win64" fn ndis_dpr_release_spin_lock(lock: usize) {
         "NdisDprReleaseSpinLock",
     );
     lockword::give(lock);
+}
+
+/// WDK: NdisAllocateIoWorkItem function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_allocate_io_work_item(_ndis_object_handle: usize) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateIoWorkItem");
+    deferred::allocate_work_item(caller())
+}
+
+/// WDK: NdisQueueIoWorkItem function. IRQL: <= DISPATCH_LEVEL. The routine
+/// (NDIS_IO_WORKITEM_FUNCTION) runs at PASSIVE_LEVEL.
+extern "win64" fn ndis_queue_io_work_item(work_item: usize, routine: usize, context: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisQueueIoWorkItem");
+    deferred::queue_work_item(work_item, routine, context, caller());
+}
+
+/// WDK: NdisFreeIoWorkItem function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_free_io_work_item(work_item: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeIoWorkItem");
+    deferred::free_work_item(work_item, caller());
+}
+
+/// WDK: NdisSetTimerObject function. IRQL: <= DISPATCH_LEVEL. Returns TRUE if the timer was
+/// already in the timer queue.
+extern "win64" fn ndis_set_timer_object(
+    timer: usize,
+    due_time: i64,
+    milliseconds_period: u32,
+    function_context: usize,
+) -> u8 {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisSetTimerObject");
+    u8::from(deferred::set_timer(
+        timer,
+        due_time,
+        milliseconds_period,
+        function_context,
+        caller(),
+    ))
+}
+
+/// WDK: NdisCancelTimerObject function. IRQL: <= DISPATCH_LEVEL. Returns TRUE if the timer
+/// was in the queue.
+extern "win64" fn ndis_cancel_timer_object(timer: usize) -> u8 {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisCancelTimerObject");
+    u8::from(deferred::cancel_timer(timer, caller()))
+}
+
+/// WDK: NdisFreeTimerObject function. IRQL: PASSIVE_LEVEL.
+extern "win64" fn ndis_free_timer_object(timer: usize) {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisFreeTimerObject");
+    deferred::free_timer(timer, caller());
+}
+
+/// WDK: NdisGetSystemUpTimeEx function. IRQL: any. Milliseconds since the host started.
+extern "win64" fn ndis_get_system_up_time_ex(system_up_time: *mut i64) {
+    let milliseconds = crate::kernel::up_time().as_millis() as i64;
+    // SAFETY: the driver passes a pointer to its LARGE_INTEGER.
+    unsafe { system_up_time.write_unaligned(milliseconds) };
 }

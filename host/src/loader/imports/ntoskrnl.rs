@@ -29,6 +29,7 @@ pub fn exports() -> Vec<(&'static str, usize)> {
             "KeReleaseSpinLock",
             ke_release_spin_lock as *const () as usize,
         ),
+        ("DbgPrintEx", dbg_print_ex as *const () as usize),
     ]
 }
 
@@ -84,4 +85,33 @@ extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
     sync::before_release(lock, caller(), Acquire::Raise, "KeReleaseSpinLock");
     lockword::give(lock);
     sync::lower_to(new_irql);
+}
+
+/// The longest format string DbgPrintEx shows (its output is limited to 512 bytes).
+const DBG_PRINT_MAX: usize = 512;
+
+/// WDK: DbgPrintEx. IRQL: any (<= DIRQL). Variadic: in the Microsoft x64 convention the first
+/// variadic arguments arrive in R9 and on the stack like fixed ones; the message is written
+/// as an observation with its format string and the first argument, unformatted.
+extern "win64" fn dbg_print_ex(component: u32, level: u32, format: *const u8, first: usize) -> i32 {
+    let mut text = Vec::new();
+    if !format.is_null() {
+        for offset in 0..DBG_PRINT_MAX {
+            // SAFETY: the driver passes a NUL-terminated format string; reading stops at its
+            // NUL (or at the documented output limit).
+            let byte = unsafe { format.wrapping_add(offset).read() };
+            if byte == 0 {
+                break;
+            }
+            text.push(byte);
+        }
+    }
+    report::observe(
+        "dbgprint",
+        format!(
+            "component={component} level={level} arg1={first:#x} {}",
+            String::from_utf8_lossy(&text).trim_end()
+        ),
+    );
+    0
 }
