@@ -15,6 +15,8 @@
 //!   driver (SPSVCINST_ASSOCSERVICE, install/inf-addservice-directive).
 //! - Every section a directive names exists (AddReg, CopyFiles, AddService, ...; `Needs` only
 //!   when there is no `Include`, since then it may name sections of system INFs).
+//! - Network classes: a Characteristics entry with consistent NCF_ flags, UpperRange and
+//!   LowerRange under Ndi\Interfaces, and an Ndi Service value that names the added service.
 //! - Every copied file is in SourceDisksFiles (plain or `.amd64`/`.arm64`/`.x86`) on a disk that
 //!   SourceDisksNames defines, and every CopyFiles list has a DestinationDirs entry.
 
@@ -166,6 +168,7 @@ pub fn check_text(text: &str, path: &Path, arches: &[Arch]) -> Result<InfReport,
     checker.check_tokens();
     let version = checker.check_version();
     let devices = checker.check_arches(arches);
+    checker.check_network(&devices);
     checker.check_references();
     let copied_files = checker.check_files(arches, &devices);
     problems.append(&mut checker.problems);
@@ -513,6 +516,177 @@ impl Checker<'_> {
             }
         }
         devices
+    }
+
+    /// The rules of network INFs (network/ddinstall-section-in-a-network-inf-file,
+    /// network/add-registry-sections-in-a-network-inf-file): a Characteristics entry with a
+    /// consistent set of NCF_ flags, the Ndi\Interfaces ranges, and the Ndi Service value that
+    /// names the service the .Services section adds.
+    fn check_network(&mut self, devices: &[(InfDevice, Vec<String>)]) {
+        let class = self
+            .version_value("Class")
+            .map(|(_, c, _)| self.resolve(&c));
+        let network = class.is_some_and(|c| {
+            KNOWN_CLASSES
+                .iter()
+                .any(|(known, _)| known.eq_ignore_ascii_case(&c))
+        });
+        if !network {
+            return;
+        }
+        let mut seen = HashSet::new();
+        for (device, _) in devices {
+            let section = device.install_section.clone();
+            if !seen.insert(section.to_ascii_lowercase()) {
+                continue;
+            }
+            let line = self.inf.section_line(&section).unwrap_or(0);
+            let characteristics = self
+                .inf
+                .entries(&section)
+                .find(|e| {
+                    e.key
+                        .as_deref()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("Characteristics"))
+                })
+                .map(|e| (e.line, e.values.first().map(|v| self.resolve(v))));
+            let flags = match characteristics {
+                None => {
+                    self.problem(
+                        line,
+                        format!(
+                            "[{section}] has no Characteristics entry, which every DDInstall \
+                             section of a network INF must have: add e.g. `Characteristics = \
+                             0x29` (NCF_VIRTUAL | NCF_HIDDEN | NCF_NOT_USER_REMOVABLE)"
+                        ),
+                    );
+                    continue;
+                }
+                Some((line, value)) => match value.as_deref().and_then(parse::number) {
+                    Some(flags) => (line, flags),
+                    None => {
+                        self.problem(
+                            line,
+                            format!(
+                                "Characteristics `{}` is not a number: write the sum of the \
+                                 NCF_ flags, e.g. 0x29",
+                                value.unwrap_or_default()
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            self.check_characteristics(flags.0, flags.1);
+            self.check_ndi(&section, line, flags.1);
+        }
+    }
+
+    fn check_characteristics(&mut self, line: usize, flags: u64) {
+        const NCF_VIRTUAL: u64 = 0x1;
+        const NCF_SOFTWARE_ENUMERATED: u64 = 0x2;
+        const NCF_PHYSICAL: u64 = 0x4;
+        const NCF_NO_SERVICE: u64 = 0x10;
+        let kinds = flags & (NCF_VIRTUAL | NCF_SOFTWARE_ENUMERATED | NCF_PHYSICAL);
+        if kinds.count_ones() > 1 {
+            self.problem(
+                line,
+                format!(
+                    "Characteristics {flags:#x} combines NCF_VIRTUAL (0x1), \
+                     NCF_SOFTWARE_ENUMERATED (0x2) and NCF_PHYSICAL (0x4), which are mutually \
+                     exclusive: keep one"
+                ),
+            );
+        }
+        if kinds != 0 && flags & NCF_NO_SERVICE != 0 {
+            self.problem(
+                line,
+                format!(
+                    "Characteristics {flags:#x} has NCF_NO_SERVICE (0x10) on an adapter, which \
+                     must always have a driver: drop 0x10"
+                ),
+            );
+        }
+    }
+
+    /// The registry lines `HKR, subkey, name, flags, value` that `section`'s installation adds.
+    fn registry_values(&self, section: &str) -> Vec<(String, String, String)> {
+        let mut values = Vec::new();
+        for name in self.reachable(&[section.to_string()]) {
+            for entry in self.inf.entries(&name) {
+                let fields: Vec<String> = entry.values.iter().map(|v| self.resolve(v)).collect();
+                if entry.key.is_none() && fields.len() >= 3 && fields[0].eq_ignore_ascii_case("HKR")
+                {
+                    values.push((
+                        fields[1].clone(),
+                        fields[2].clone(),
+                        fields.get(4).cloned().unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        values
+    }
+
+    fn check_ndi(&mut self, section: &str, line: usize, flags: u64) {
+        const NCF_NO_SERVICE: u64 = 0x10;
+        let values = self.registry_values(section);
+        let find = |subkey: &str, name: &str| {
+            values
+                .iter()
+                .find(|(k, n, _)| k.eq_ignore_ascii_case(subkey) && n.eq_ignore_ascii_case(name))
+                .map(|(_, _, v)| v.clone())
+        };
+        for range in ["UpperRange", "LowerRange"] {
+            if find("Ndi\\Interfaces", range).is_none() {
+                self.problem(
+                    line,
+                    format!(
+                        "no add-registry-section of [{section}] sets {range} under \
+                         Ndi\\Interfaces (network/specifying-binding-interfaces): add \
+                         `HKR, Ndi\\Interfaces, {range}, 0, \"...\"` to its AddReg section"
+                    ),
+                );
+            }
+        }
+        if flags & NCF_NO_SERVICE != 0 {
+            return;
+        }
+        let services: Vec<String> = self
+            .inf
+            .entries(&format!("{section}.Services"))
+            .filter(|e| {
+                e.key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("AddService"))
+            })
+            .filter_map(|e| e.values.first().map(|v| self.resolve(v)))
+            .collect();
+        match find("Ndi", "Service") {
+            None => self.problem(
+                line,
+                format!(
+                    "no add-registry-section of [{section}] sets the Ndi Service value \
+                     (network/adding-service-related-values-to-the-ndi-key): add `HKR, Ndi, \
+                     Service, 0, \"{}\"`",
+                    services.first().map_or("service-name", String::as_str)
+                ),
+            ),
+            Some(service) if !services.iter().any(|s| s.eq_ignore_ascii_case(&service)) => self
+                .problem(
+                    line,
+                    format!(
+                        "the Ndi Service value of [{section}] is `{service}`, but \
+                         [{section}.Services] adds {}: they must match",
+                        if services.is_empty() {
+                            "no service".to_string()
+                        } else {
+                            services.join(", ")
+                        }
+                    ),
+                ),
+            Some(_) => {}
+        }
     }
 
     /// One Models entry of `arch`: `desc = install-section, hw-id[, compatible-id...]`.

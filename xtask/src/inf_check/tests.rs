@@ -462,3 +462,70 @@ fn an_unreadable_inf_names_the_file() {
     assert!(err.to_string().contains("no-such.inf"), "{err}");
     assert!(err.problems[0].message.starts_with("cannot read the INF"));
 }
+
+#[test]
+fn network_inf_rules_fail_with_the_fix() {
+    let text = real_text();
+    let amd64 = line_of(&text, "[rswan_ndi.NTamd64]");
+
+    let no_characteristics = edit(&text, "Characteristics    = 0x29\n*IfType", "*IfType");
+    let problems = problems_of(&no_characteristics);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_problem(
+        &problems,
+        amd64,
+        "[rswan_ndi.NTamd64] has no Characteristics entry, which every DDInstall section of a \
+         network INF must have",
+    );
+
+    let both = edit(
+        &text,
+        "Characteristics    = 0x29",
+        "Characteristics    = 0x2d",
+    );
+    assert_problem(
+        &problems_of(&both),
+        amd64 + 1,
+        "Characteristics 0x2d combines NCF_VIRTUAL (0x1), NCF_SOFTWARE_ENUMERATED (0x2) and \
+         NCF_PHYSICAL (0x4), which are mutually exclusive",
+    );
+    let no_service = edit(
+        &text,
+        "Characteristics    = 0x29",
+        "Characteristics    = 0x39",
+    );
+    assert_problem(
+        &problems_of(&no_service),
+        amd64 + 1,
+        "has NCF_NO_SERVICE (0x10) on an adapter, which must always have a driver",
+    );
+
+    let no_upper = edit(
+        &text,
+        "HKR, Ndi\\Interfaces, UpperRange, 0, \"ndiscowan\"\n",
+        "",
+    );
+    let problems = problems_of(&no_upper);
+    assert_eq!(
+        problems.len(),
+        3,
+        "one per DDInstall section: {problems:#?}"
+    );
+    assert_problem(
+        &problems,
+        amd64,
+        "no add-registry-section of [rswan_ndi.NTamd64] sets UpperRange under Ndi\\Interfaces",
+    );
+
+    let wrong_service = edit(
+        &text,
+        "Service,    0, \"rswan\"",
+        "Service,    0, \"other\"",
+    );
+    assert_problem(
+        &problems_of(&wrong_service),
+        amd64,
+        "the Ndi Service value of [rswan_ndi.NTamd64] is `other`, but \
+         [rswan_ndi.NTamd64.Services] adds rswan: they must match",
+    );
+}
