@@ -1,0 +1,168 @@
+//! Packet captures taken with dumpcap inside a test's namespace and read back with tshark, an
+//! independent dissector: no malformed packet, and the PPPoE codes and tags the test expects.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::netns::NetNs;
+use crate::process::{Peer, run_checked, tool};
+
+/// Time dumpcap gets to open the interface.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// libpcap's TPACKET_V3 ring hands packets to dumpcap one block at a time, a block at the
+/// latest when its retire timeout (dumpcap's 250 ms read timeout) passes; dumpcap drops what it
+/// has not read when it stops. So the last packets need this long before SIGINT.
+const DRAIN: Duration = Duration::from_millis(1000);
+/// Time dumpcap gets to write the file and exit after SIGINT.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// PPPoE discovery codes (RFC 2516 section 5), as tshark prints `pppoe.code`.
+pub const PADI: u8 = 0x09;
+pub const PADO: u8 = 0x07;
+pub const PADR: u8 = 0x19;
+pub const PADS: u8 = 0x65;
+pub const PADT: u8 = 0xa7;
+
+/// Where captures are kept: `<target dir>/captures`.
+pub fn captures_dir() -> &'static Path {
+    Path::new(env!("E2E_CAPTURES_DIR"))
+}
+
+/// A running dumpcap.
+#[derive(Debug)]
+pub struct Capture {
+    dumpcap: Peer,
+    path: PathBuf,
+}
+
+impl Capture {
+    /// Starts capturing on `interface` of `ns` into `<captures dir>/<name>.pcapng` and waits
+    /// until dumpcap has opened the interface.
+    pub fn start(ns: &NetNs, interface: &str, name: &str) -> Capture {
+        let dir = captures_dir();
+        fs::create_dir_all(dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let path = dir.join(format!("{name}.pcapng"));
+        // A file left by an earlier run must not pass for this run's capture.
+        let _ = fs::remove_file(&path);
+        let mut command = ns.command("dumpcap");
+        command.args(["-q", "-i", interface, "-w"]).arg(&path);
+        let dumpcap = Peer::spawn(&format!("dumpcap {name}"), command);
+        dumpcap
+            .wait_for("Capturing on", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Capture { dumpcap, path }
+    }
+
+    /// Stops dumpcap and returns the finished capture file.
+    pub fn finish(mut self) -> CaptureFile {
+        std::thread::sleep(DRAIN);
+        self.dumpcap.signal(Signal::SIGINT);
+        let status = self.dumpcap.wait_exit(STOP_TIMEOUT);
+        assert!(
+            status.is_some(),
+            "dumpcap did not stop: {}",
+            self.dumpcap.output()
+        );
+        assert!(
+            self.path.is_file(),
+            "dumpcap wrote no {}: {}",
+            self.path.display(),
+            self.dumpcap.output()
+        );
+        CaptureFile {
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// A finished capture, read with tshark.
+#[derive(Debug, Clone)]
+pub struct CaptureFile {
+    path: PathBuf,
+}
+
+impl CaptureFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The values of `fields` in every packet that matches the display filter, one row per
+    /// packet; several occurrences of a field in one packet are joined with `,`.
+    pub fn fields(&self, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+        let mut command = Command::new(tool("tshark"));
+        command
+            .arg("-r")
+            .arg(&self.path)
+            .args(["-Y", filter, "-T", "fields", "-E", "separator=|"])
+            .args(["-E", "occurrence=a", "-E", "aggregator=,"]);
+        for field in fields {
+            command.args(["-e", field]);
+        }
+        run_checked(&mut command)
+            .lines()
+            .map(|line| line.split('|').map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// Packets matching the display filter.
+    pub fn count(&self, filter: &str) -> usize {
+        self.fields(filter, &["frame.number"]).len()
+    }
+
+    /// Panics unless tshark decodes every packet with no malformed packet and no expert error.
+    pub fn assert_well_formed(&self) {
+        let total = self.count("frame");
+        assert!(total > 0, "{} holds no packet", self.path.display());
+        let bad = self.fields(
+            "_ws.malformed || _ws.expert.severity >= error",
+            &["frame.number", "_ws.col.protocol", "_ws.col.info"],
+        );
+        assert!(
+            bad.is_empty(),
+            "tshark flags packets of {} as malformed: {bad:?}",
+            self.path.display()
+        );
+    }
+
+    /// The PPPoE discovery codes in capture order.
+    pub fn discovery_codes(&self) -> Vec<u8> {
+        self.fields("pppoed", &["pppoe.code"])
+            .iter()
+            .map(|row| parse_number(&row[0]))
+            .collect()
+    }
+
+    /// The text of every tag `field` (e.g. `pppoed.tags.ac_cookie`) in discovery packets with
+    /// code `code`, one entry per packet that has it.
+    pub fn discovery_tag(&self, code: u8, field: &str) -> Vec<String> {
+        self.fields(&format!("pppoe.code == {code} && {field}"), &[field])
+            .into_iter()
+            .map(|mut row| row.swap_remove(0))
+            .collect()
+    }
+}
+
+/// Parses a number as tshark prints it: decimal, or hex with `0x`.
+fn parse_number(text: &str) -> u8 {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u8::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.unwrap_or_else(|e| panic!("tshark printed {text:?} for a code: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_number;
+
+    #[test]
+    fn tshark_numbers_parse_in_hex_and_decimal() {
+        assert_eq!(parse_number("0x09"), 9);
+        assert_eq!(parse_number("0xa7"), 0xa7);
+        assert_eq!(parse_number("101"), 101);
+    }
+}

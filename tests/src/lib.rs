@@ -1,0 +1,18 @@
+//! Support code for rswan's end-to-end tests: network namespaces and veth pairs, processes with
+//! timeouts, packet captures checked with tshark, RFC 1662 framing, a RADIUS responder, and the
+//! lwIP PPP program that stands where Windows RAS stands.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod hdlc;
+pub mod lwip;
+pub mod netns;
+pub mod process;
+pub mod radius;
+
+use std::path::Path;
+
+/// The lwIP PPP program built by build.rs from tests/lwip-ppp.
+pub fn lwip_ppp_program() -> &'static Path {
+    Path::new(env!("LWIP_PPP_BIN"))
+}
