@@ -10,8 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use rswan_ndis::imports::{NdisMDeregisterMiniportDriver, NdisMRegisterMiniportDriver};
 use rswan_ndis::miniport::{
     MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2, MiniportDriverCharacteristics, NDIS_MAJOR_VERSION,
-    NDIS_MINOR_VERSION, OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-    SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+    NDIS_MINOR_VERSION, SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2, object_type,
 };
 use rswan_ndis::{DriverObject, NdisHandle, NdisObjectHeader, NdisStatus, UnicodeString, status};
 
@@ -29,11 +28,11 @@ pub unsafe fn register(
     registry_path: *mut UnicodeString,
 ) -> NdisStatus {
     let characteristics = MiniportDriverCharacteristics {
-        header: NdisObjectHeader {
-            object_type: OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-            revision: MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-            size: SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-        },
+        header: NdisObjectHeader::new(
+            object_type::MINIPORT_DRIVER_CHARACTERISTICS,
+            MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+            SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+        ),
         major_ndis_version: NDIS_MAJOR_VERSION,
         minor_ndis_version: NDIS_MINOR_VERSION,
         major_driver_version: 0,
@@ -115,14 +114,17 @@ unsafe extern "system" fn restart(_adapter: NdisHandle, _parameters: *mut c_void
 }
 
 /// IRQL: <= DISPATCH_LEVEL.
-unsafe extern "system" fn oid_request(_adapter: NdisHandle, _request: *mut c_void) -> NdisStatus {
+unsafe extern "system" fn oid_request(
+    _adapter: NdisHandle,
+    _request: *mut rswan_ndis::request::OidRequest,
+) -> NdisStatus {
     status::NOT_SUPPORTED
 }
 
 /// IRQL: <= DISPATCH_LEVEL. The driver indicates no receives yet, so none come back.
 unsafe extern "system" fn return_net_buffer_lists(
     _adapter: NdisHandle,
-    _nbls: *mut c_void,
+    _nbls: *mut rswan_ndis::buffer::NetBufferList,
     _flags: u32,
 ) {
 }

@@ -3,15 +3,39 @@
 //! Hand-written from the public WDK documentation (learn.microsoft.com, the ndis.h DDI
 //! reference) and the documented values of the public headers: the windows-sys crates carry
 //! only the NDIS 5-era API, and wdk-sys generates its bindings from an installed WDK on a
-//! Windows host, which this Linux build does not have. Layout tests compare every structure
-//! that crosses the NDIS boundary against its documented size and field offsets.
+//! Windows host, which this Linux build does not have.
 //!
-//! Every function imported from the kernel is declared in [`imports`]; the rest of the crate
-//! is plain data and thin wrappers whose IRQL is documented on each item.
+//! - Raw structures, with their documented 32- and 64-bit layouts checked at compile time
+//!   ([`layout`]): [`buffer`] (MDL, NET_BUFFER, NET_BUFFER_LIST), [`miniport`], [`callmgr`],
+//!   [`protocol`], [`request`], [`wan`], [`tapi`], [`lock`], [`timer`]; constants in [`oids`]
+//!   and next to each structure.
+//! - Every function imported from the kernel, in [`imports`].
+//! - Thin safe wrappers, each documenting its IRQL: [`chain`] (owned NBLs and NBL queues),
+//!   [`lock::SpinLock`], [`timer::Timer`], [`timer::IoWorkItem`], [`memory::PoolBox`],
+//!   [`memory::NblPool`], [`debug`] (DbgPrintEx lines).
+//! - Pure request logic without `unsafe`, tested on the host: [`oid`] (general and WAN OIDs)
+//!   and [`tapi_caps`] (the TAPI caps OIDs).
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod layout;
+
+pub mod buffer;
+pub mod callmgr;
+pub mod chain;
+pub mod debug;
 pub mod imports;
+pub mod lock;
+pub mod memory;
 pub mod miniport;
+pub mod oid;
+pub mod oids;
+pub mod protocol;
+pub mod request;
+pub mod tapi;
+pub mod tapi_caps;
+pub mod timer;
 pub mod types;
+pub mod wan;
 
 pub use types::*;
