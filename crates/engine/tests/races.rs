@@ -21,9 +21,9 @@ fn complete_all_on_wire(engine: &TestEngine, log: &mut Log) {
 fn transmitted(log: &Log, vc: VcId) -> Vec<u64> {
     log.events
         .iter()
-        .filter_map(|e| {
-            matches!(e, Ev::Transmit(v, ..) if *v == vc)
-                .then(|| if let Ev::Transmit(.., n) = e { *n } else { 0 })
+        .filter_map(|e| match e {
+            Ev::Transmit(v, .., n) if *v == vc => Some(*n),
+            _ => None,
         })
         .collect()
 }

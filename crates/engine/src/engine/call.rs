@@ -335,7 +335,7 @@ impl<P: Platform> Engine<P> {
             let mut reports = Reports::default();
             if accept != status::SUCCESS {
                 Self::end_transport(slot, id, vcx, &self.sessions, &mut reports);
-                slot.to_idle(&mut reports);
+                slot.go_idle(&mut reports);
             } else if slot.transport_lost.is_some() {
                 slot.conclude(&mut reports);
             } else {

@@ -58,7 +58,7 @@ impl Default for Config {
             max_send_window: 16,
             queue_capacity: 64,
             receive_budget: 32,
-            hash_seed: 0x5EED_0F_5E55_1045,
+            hash_seed: 0x005E_ED0F_5E55_1045,
         }
     }
 }

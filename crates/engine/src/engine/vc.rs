@@ -542,10 +542,10 @@ impl<P: Platform> VcSlot<P> {
             if core::mem::take(&mut self.close_requested) {
                 self.control(Control::CloseCallComplete(status::SUCCESS));
             }
-            self.to_idle(reports);
+            self.go_idle(reports);
         } else if core::mem::take(&mut self.close_requested) {
             self.control(Control::CloseCallComplete(status::SUCCESS));
-            self.to_idle(reports);
+            self.go_idle(reports);
         } else {
             self.control(Control::IncomingCloseCall(lost));
             self.become_(VcPhase::Dropped);
@@ -553,7 +553,7 @@ impl<P: Platform> VcSlot<P> {
     }
 
     /// To Idle: the line is released, and a VC the call manager created is deleted.
-    pub(crate) fn to_idle(&mut self, reports: &mut Reports) {
+    pub(crate) fn go_idle(&mut self, reports: &mut Reports) {
         self.become_(VcPhase::Idle);
         self.route = None;
         self.transport_lost = None;
