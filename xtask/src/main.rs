@@ -9,19 +9,11 @@
 
 mod arch;
 mod bench;
-// called by package.rs (lead)
-#[cfg_attr(not(test), allow(dead_code))]
 mod catalog;
 mod driver_build;
-// called by package.rs (lead)
-#[cfg_attr(not(test), allow(dead_code))]
 mod image_check;
-// called by package.rs (lead)
-#[cfg_attr(not(test), allow(dead_code))]
 mod inf_check;
 mod package;
-// called by package.rs (lead)
-#[cfg_attr(not(test), allow(dead_code))]
 mod sign;
 mod test_task;
 mod tools;

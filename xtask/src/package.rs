@@ -1,15 +1,25 @@
 //! `cargo xtask package`: the driver package for each architecture.
 //!
-//! For each arch it builds the release image, checks it, and writes to target/package/<arch>/:
-//! rswan.sys, rswan.pdb, the INF, rswan.cat and the test certificate rswan-test.cer.
+//! For each arch: build the release image, check it (image_check), check the INF (inf_check),
+//! then write to target/package/<arch>/ rswan.sys (test-signed), rswan.pdb, the INF, rswan.cat
+//! (listing the signed image and the INF, test-signed) and the test certificate rswan-test.cer.
+//! Every signature and the catalog are verified with osslsigncode before the table is printed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::Result;
 use crate::arch::{self, Arch};
+use crate::catalog::{self, CatalogMember, MemberKind};
 use crate::driver_build::{self, Toolchain};
+use crate::image_check;
+use crate::inf_check;
+use crate::sign::{self, TestCertificate};
+
+/// The INF files shipped in every package folder.
+const INF_FILES: &[&str] = &["rswan.inf"];
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -21,23 +31,15 @@ impl Options {
         let mut arches = Arch::ALL.to_vec();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--arch" => {
-                    let list = args
-                        .next()
-                        .ok_or("--arch needs a value, e.g. --arch x64,arm64")?;
-                    arches = arch::parse_list(list)?;
-                }
-                other => match other.strip_prefix("--arch=") {
-                    Some(list) => arches = arch::parse_list(list)?,
-                    None => {
-                        return Err(format!(
-                            "unknown option `{other}` for package (use --arch x64,arm64,x86)"
-                        )
-                        .into());
-                    }
-                },
-            }
+            let list = match arg.as_str() {
+                "--arch" => args
+                    .next()
+                    .ok_or("--arch needs a value, e.g. --arch x64,arm64")?,
+                other => other.strip_prefix("--arch=").ok_or_else(|| {
+                    format!("unknown option `{other}` for package (use --arch x64,arm64,x86)")
+                })?,
+            };
+            arches = arch::parse_list(list)?;
         }
         Ok(Options { arches })
     }
@@ -49,6 +51,9 @@ pub struct PackageRow {
     pub arch: Arch,
     pub dir: PathBuf,
     pub image_size: u64,
+    pub imported_functions: usize,
+    pub signed: bool,
+    pub catalog_entries: usize,
 }
 
 /// The folder a package for `arch` is written to.
@@ -59,36 +64,94 @@ pub fn package_dir(arch: Arch) -> PathBuf {
 pub fn run(options: &Options) -> Result<Vec<PackageRow>> {
     let root = crate::repo_root();
     let start = Instant::now();
+
+    let mut hardware_ids = Vec::new();
+    for inf in INF_FILES {
+        let report = inf_check::check_inf(&root.join("inf").join(inf), &options.arches)?;
+        hardware_ids.extend(report.hardware_ids);
+    }
+
     let toolchain = Toolchain::select(&root)?;
     println!("xtask: toolchain: {}", toolchain.describe());
     let (images, build_time) =
         driver_build::build(&toolchain, &root, &crate::target_dir(), &options.arches)?;
+
+    let certificate =
+        TestCertificate::load_or_create(&crate::target_dir().join("package").join("signing"))?;
+    let this_update = catalog_time(&root);
     let mut rows = Vec::new();
     for built in &images {
         let dir = package_dir(built.arch);
+        // Start from an empty folder so that nothing stale ships.
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
         fs::create_dir_all(&dir)?;
         let sys = dir.join("rswan.sys");
         copy(&built.image, &sys)?;
         copy(&built.pdb, &dir.join("rswan.pdb"))?;
+        for inf in INF_FILES {
+            copy(&root.join("inf").join(inf), &dir.join(inf))?;
+        }
+        copy(&certificate.cer_path(), &dir.join(sign::CERTIFICATE_FILE))?;
+
+        sign::sign_file(&sys, &certificate)?;
+        sign::verify_signature(&sys, &certificate)?;
+        // Checked after signing: the signed image (with its updated checksum) is what ships.
+        let report =
+            image_check::check_image(&sys, built.arch, &root.join("driver/imports.allowlist"))?;
+
+        let mut members = vec![CatalogMember {
+            file_name: "rswan.sys".into(),
+            contents: fs::read(&sys)?,
+            kind: MemberKind::Pe,
+        }];
+        for inf in INF_FILES {
+            members.push(CatalogMember {
+                file_name: (*inf).into(),
+                contents: fs::read(dir.join(inf))?,
+                kind: MemberKind::Flat,
+            });
+        }
+        let cat = catalog::build_catalog(built.arch, &hardware_ids, &members, this_update)?;
+        let cat_path = dir.join("rswan.cat");
+        fs::write(&cat_path, &cat.der)?;
+        sign::sign_file(&cat_path, &certificate)?;
+        sign::verify_signature(&cat_path, &certificate)?;
+        sign::verify_catalog(&cat_path, &sys, &certificate)?;
+
         rows.push(PackageRow {
             arch: built.arch,
             image_size: fs::metadata(&sys)?.len(),
+            imported_functions: report.imported_functions(),
+            signed: true,
+            catalog_entries: cat.entries,
             dir,
         });
     }
     print_table(&rows);
-    println!(
-        "xtask: built {} in {:.1} s; package ready in {:.1} s",
-        options
-            .arches
-            .iter()
-            .map(|a| a.name())
-            .collect::<Vec<_>>()
-            .join(", "),
-        build_time.as_secs_f64(),
-        start.elapsed().as_secs_f64()
-    );
+    report_time(&options.arches, build_time, start.elapsed());
     Ok(rows)
+}
+
+/// The catalog's thisUpdate: SOURCE_DATE_EPOCH if set, else the time of the commit being
+/// built, so that the same commit gives the same catalog.
+fn catalog_time(root: &Path) -> SystemTime {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH").ok().or_else(|| {
+        let out = Command::new("git")
+            .args(["log", "-1", "--format=%ct"])
+            .current_dir(root)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    });
+    seconds
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or_else(SystemTime::now, |s| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+        })
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
@@ -99,14 +162,30 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
 
 fn print_table(rows: &[PackageRow]) {
     println!();
-    println!("{:<6} {:>10}  {}", "arch", "image", "folder");
+    println!(
+        "{:<6} {:>11} {:>8} {:>7} {:>16}  folder",
+        "arch", "image bytes", "imports", "signed", "catalog entries"
+    );
     for row in rows {
         println!(
-            "{:<6} {:>10}  {}",
+            "{:<6} {:>11} {:>8} {:>7} {:>16}  {}",
             row.arch.name(),
             row.image_size,
+            row.imported_functions,
+            if row.signed { "yes" } else { "no" },
+            row.catalog_entries,
             row.dir.display()
         );
     }
     println!();
+}
+
+fn report_time(arches: &[Arch], build: Duration, total: Duration) {
+    let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
+    println!(
+        "xtask: built {} in {:.1} s; package ready in {:.1} s",
+        names.join(", "),
+        build.as_secs_f64(),
+        total.as_secs_f64()
+    );
 }

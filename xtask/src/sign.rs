@@ -22,6 +22,8 @@ use crate::tools::{self, Tool};
 pub const CERTIFICATE_FILE: &str = "rswan-test.cer";
 const CERTIFICATE_PEM_FILE: &str = "rswan-test.pem";
 const KEY_FILE: &str = "rswan-test.key";
+/// The subject that OPENSSL_CONFIG writes, for the tests that read it back.
+#[cfg(test)]
 const SUBJECT_CN: &str = "rswan Test Signing";
 
 /// openssl req configuration of the certificate: a self-signed leaf that is its own trust

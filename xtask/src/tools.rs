@@ -28,6 +28,7 @@ pub const OPENSSL: Tool = Tool {
     debian_package: "openssl",
     purpose: "making the test-signing certificate",
 };
+#[cfg(test)]
 pub const LLVM_READOBJ: Tool = Tool {
     command: "llvm-readobj",
     debian_package: "llvm",
