@@ -7,6 +7,8 @@ pub mod capture;
 pub mod hdlc;
 pub mod lwip;
 pub mod netns;
+pub mod peers;
+pub mod pppoe_link;
 pub mod process;
 pub mod radius;
 

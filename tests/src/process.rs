@@ -149,7 +149,11 @@ impl Peer {
     /// Starts `command` with no input; stdout and stderr lines are collected.
     pub fn spawn(label: &str, mut command: Command) -> Peer {
         command.stdout(Stdio::piped());
-        Peer::start(label, command, Stdio::null())
+        let mut peer = Peer::start(label, command, Stdio::null());
+        if let Some(stdout) = peer.child.stdout.take() {
+            peer.log.follow(stdout);
+        }
+        peer
     }
 
     /// Starts `command` with the given stdin and stdout (pipes the caller takes with
@@ -179,13 +183,6 @@ impl Peer {
             child,
             log,
             status: None,
-        }
-    }
-
-    /// Collects stdout lines too (for a stdout the caller piped but does not read).
-    pub fn collect_stdout(&mut self) {
-        if let Some(stdout) = self.child.stdout.take() {
-            self.log.follow(stdout);
         }
     }
 

@@ -1,0 +1,217 @@
+//! The independent PPPoE peers, started inside a test's namespace with the set-ups that work
+//! on this kind of machine: rp-pppoe's `pppoe-server` and `pppoe`, and l2tpns.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rswan_pppoe::MacAddr;
+
+use crate::netns::{NetNs, parse_mac};
+use crate::process::{Peer, run};
+
+/// Time a peer gets to open its sockets (l2tpns also holds a ~3 s cluster election).
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+static NEXT_SCRATCH: AtomicUsize = AtomicUsize::new(0);
+
+/// A directory for one test's peer files (configs, pid files), removed when dropped.
+#[derive(Debug)]
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> ScratchDir {
+        let n = NEXT_SCRATCH.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("rswan-e2e-{}-{n}-{tag}", std::process::id()));
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        ScratchDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Waits until a process in `ns` has a packet socket for `ethertype` (how a PPPoE peer shows
+/// it listens; the kernel lists them in the namespace's /proc/net/packet).
+pub fn wait_for_packet_socket(ns: &NetNs, ethertype: u16, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let wanted = format!("{ethertype:04x}");
+    loop {
+        // thread-self: /proc/self/net would show the namespace of the process, not the thread.
+        let table = ns.enter(|| fs::read_to_string("/proc/thread-self/net/packet"));
+        let table = table.map_err(|e| format!("read /proc/net/packet in {}: {e}", ns.name()))?;
+        let listening = table
+            .lines()
+            .skip(1)
+            .any(|line| line.split_whitespace().nth(3) == Some(wanted.as_str()));
+        if listening {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no packet socket for ethertype {wanted} in {} after {timeout:?}",
+                ns.name()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// rp-pppoe's access concentrator: `pppoe-server -F -I <if> -C <ac> -S <service>`. After a
+/// PADS it starts pppd, which cannot run here (no kernel PPP), and then sends PADT with
+/// Generic-Error "RP-PPPoE: Child pppd process terminated".
+pub fn pppoe_server(ns: &NetNs, interface: &str, ac_name: &str, service: &str) -> Peer {
+    let mut command = ns.command("pppoe-server");
+    command.args(["-F", "-I", interface, "-C", ac_name, "-S", service]);
+    let server = Peer::spawn("pppoe-server", command);
+    if let Err(e) = wait_for_packet_socket(ns, 0x8863, STARTUP_TIMEOUT) {
+        panic!("pppoe-server did not start: {e}\n{}", server.output());
+    }
+    server
+}
+
+/// The session that rp-pppoe's `pppoe -d` discovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discovered {
+    pub session_id: u16,
+    pub ac_mac: MacAddr,
+}
+
+/// Runs rp-pppoe's client in discovery-only mode (`pppoe -I <if> -d`) and parses the
+/// `SESSION:AC-MAC` it prints. It prints session 0 and exits 0 when nobody answers: that is
+/// an error here.
+pub fn pppoe_discover(
+    ns: &NetNs,
+    interface: &str,
+    timeout: Duration,
+) -> Result<Discovered, String> {
+    let mut command = ns.command("pppoe");
+    // -t 2: a 2 s first PADI timeout instead of 5 s.
+    command.args(["-I", interface, "-d", "-t", "2"]);
+    let output = run(&mut command, timeout).map_err(|e| format!("pppoe -d: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let parsed = stdout.lines().find_map(parse_session_line);
+    match parsed {
+        Some(d) if d.session_id != 0 && output.status.success() => Ok(d),
+        _ => Err(format!(
+            "pppoe -d found no session ({}): stdout {stdout:?}, stderr {stderr:?}",
+            output.status
+        )),
+    }
+}
+
+/// Parses rp-pppoe's `SESSION:MAC` (decimal session id, MAC with colons).
+fn parse_session_line(line: &str) -> Option<Discovered> {
+    let (session, mac) = line.trim().split_once(':')?;
+    Some(Discovered {
+        session_id: session.parse().ok()?,
+        ac_mac: MacAddr(parse_mac(mac)?),
+    })
+}
+
+/// rp-pppoe's client relaying an existing session in async mode (`pppoe -I <if> -e
+/// SESSION:MAC`): its stdin and stdout carry PPP in RFC 1662 framing. Closing its stdin makes
+/// it send PADT.
+pub fn pppoe_relay(
+    ns: &NetNs,
+    interface: &str,
+    session: Discovered,
+    stdin: Stdio,
+    stdout: Stdio,
+) -> Peer {
+    let mac = session.ac_mac.0.map(|b| format!("{b:02x}")).join(":");
+    let mut command = ns.command("pppoe");
+    command.args([
+        "-I",
+        interface,
+        "-e",
+        &format!("{}:{mac}", session.session_id),
+    ]);
+    Peer::spawn_with_stdio("pppoe -e", command, stdin, stdout)
+}
+
+/// How l2tpns authenticates PPP (its `radius_authtypes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L2tpnsAuth {
+    Pap,
+    Chap,
+}
+
+/// l2tpns as a PPPoE access concentrator on `interface`, with its log on stderr. It asks
+/// RADIUS on 127.0.0.1 (start a [`crate::radius::RadiusServer`] in the same namespace) with
+/// secret `radius_secret`, gives addresses from Debian's /etc/l2tpns/ip_pool (10.10.10.0/24
+/// first), calls itself 10.10.10.254 and announces DNS 10.0.0.53. Returns once it has won its
+/// cluster election (before that it ignores PADI).
+pub fn l2tpns(
+    ns: &NetNs,
+    interface: &str,
+    auth: L2tpnsAuth,
+    radius_secret: &str,
+    scratch: &ScratchDir,
+) -> Peer {
+    let dir = scratch.path();
+    let config = format!(
+        r#"set debug 3
+set log_file "/dev/stderr"
+set pid_file "{pid}"
+set primary_dns 10.0.0.53
+set primary_radius 127.0.0.1
+set radius_secret "{radius_secret}"
+set radius_authtypes "{auth}"
+set radius_accounting no
+set bind_address 127.0.0.1
+set cli_bind_address 127.0.0.1
+set peer_address 10.10.10.254
+set pppoe_if_to_bind "{interface}"
+set pppoe_service_name "TestSvc"
+set pppoe_ac_name "l2tpnsAC"
+set cluster_interface "lo"
+set cluster_hb_timeout 20
+set send_garp no
+"#,
+        pid = dir.join("l2tpns.pid").display(),
+        auth = match auth {
+            L2tpnsAuth::Pap => "pap",
+            L2tpnsAuth::Chap => "chap",
+        },
+    );
+    let config_path = dir.join("l2tpns.cfg");
+    fs::write(&config_path, config).expect("write the l2tpns config");
+    let mut command = ns.command("l2tpns");
+    command.arg("-c").arg(&config_path);
+    let server = Peer::spawn("l2tpns", command);
+    server
+        .wait_for("I am declaring myself the master!", STARTUP_TIMEOUT)
+        .unwrap_or_else(|e| panic!("l2tpns did not start: {e}"));
+    server
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rp_pppoe_session_line_parses() {
+        assert_eq!(
+            parse_session_line("4660:02:00:00:00:00:01\n"),
+            Some(Discovered {
+                session_id: 4660,
+                ac_mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            })
+        );
+        assert_eq!(parse_session_line("PPPoE: Timeout waiting for PADO"), None);
+    }
+}
