@@ -93,8 +93,8 @@ impl Wire {
 /// Why a dial did not give a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialError {
-    /// The client gave up, with its reason.
-    Failed(Failure),
+    /// The client gave up, with its reason (boxed: it carries the AC's error text).
+    Failed(Box<Failure>),
     /// The test's own deadline passed first.
     TimedOut,
 }
@@ -129,7 +129,7 @@ pub fn dial(wire: &mut Wire, config: ClientConfig, timeout: Duration) -> Result<
         wire.send_tx(output.transmit);
         match output.event {
             Some(ClientEvent::Established(_)) => return Ok(client),
-            Some(ClientEvent::Failed(failure)) => return Err(DialError::Failed(failure)),
+            Some(ClientEvent::Failed(failure)) => return Err(DialError::Failed(Box::new(failure))),
             Some(ClientEvent::Terminated(_)) | None => {}
         }
     }
