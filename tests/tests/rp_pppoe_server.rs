@@ -52,7 +52,7 @@ fn rswan_client_dials_rp_pppoe_server_and_reports_its_padt_error() {
     for code in [PADI, PADO, PADR, PADS] {
         assert_eq!(
             capture.discovery_tag(code, "pppoed.tags.host_uniq"),
-            [host_uniq.clone()],
+            std::slice::from_ref(&host_uniq),
             "Host-Uniq in code {code:#04x}"
         );
     }
