@@ -76,6 +76,26 @@ impl ImageReport {
     }
 }
 
+/// One line for the build log: what was checked and found.
+impl fmt::Display for ImageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let imports: Vec<String> = self.imports.iter().map(Import::to_string).collect();
+        write!(
+            f,
+            "{}: {} bytes (mapped {}), entry DriverEntry at {:#x}, checksum {:#010x}, {} base \
+             relocation(s), {} instruction(s) decoded, imports {}",
+            self.arch,
+            self.file_size,
+            self.size_of_image,
+            self.entry_rva,
+            self.checksum,
+            self.base_relocations,
+            self.instructions_decoded,
+            imports.join(", ")
+        )
+    }
+}
+
 /// Every problem found in one image.
 #[derive(Debug, Clone)]
 pub struct ImageCheckError {

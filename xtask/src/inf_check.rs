@@ -57,6 +57,29 @@ pub struct InfReport {
     pub copied_files: BTreeSet<String>,
 }
 
+/// One line for the build log: what the INF installs.
+impl fmt::Display for InfReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let devices: Vec<String> = self
+            .devices
+            .iter()
+            .map(|d| format!("{} {} via [{}]", d.arch, d.hardware_id, d.install_section))
+            .collect();
+        let files: Vec<&str> = self.copied_files.iter().map(String::as_str).collect();
+        write!(
+            f,
+            "Class {} {}, DriverVer {},{}, CatalogFile {}; installs {}; copies {}",
+            self.class,
+            self.class_guid,
+            self.driver_date,
+            self.driver_version,
+            self.catalog_file,
+            devices.join(", "),
+            files.join(", ")
+        )
+    }
+}
+
 /// One problem, at a line of the INF.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfProblem {

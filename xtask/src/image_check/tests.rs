@@ -173,6 +173,12 @@ fn real_images_pass_every_check() {
             !facts.debug_data.is_empty(),
             "{arch}: the debug data (left out of the pointer scan) is found"
         );
+        let line = report.to_string();
+        assert!(
+            line.starts_with(&format!("{arch}: {} bytes", report.file_size))
+                && line.contains("imports NDIS.SYS!NdisMDeregisterMiniportDriver, "),
+            "{line}"
+        );
         match arch {
             Arch::Arm64 => assert_eq!(report.instructions_decoded, 0),
             _ => assert!(report.instructions_decoded > 10, "{arch}: nothing decoded"),

@@ -86,6 +86,7 @@ pub(super) fn scan(
 }
 
 /// Every x87/MMX/SSE/AVX instruction in 32-bit `code` mapped at `rva` (image base 0).
+#[cfg(test)]
 pub fn find_float_instructions(code: &[u8], rva: u32) -> Vec<FloatInstruction> {
     scan(code, 32, 0, rva, &(0..0)).float
 }

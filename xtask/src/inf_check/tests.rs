@@ -69,6 +69,16 @@ fn the_real_inf_passes_for_every_architecture() {
             (Arch::X86, "rswan_pppoe", "rswan_ndi.NTx86"),
         ]
     );
+    assert_eq!(report.hardware_ids, ["rswan_pppoe"]);
+    assert_eq!(
+        report.to_string(),
+        format!(
+            "Class Net {{4D36E972-E325-11CE-BFC1-08002BE10318}}, DriverVer {},{}, CatalogFile \
+             rswan.cat; installs x64 rswan_pppoe via [rswan_ndi.NTamd64], arm64 rswan_pppoe via \
+             [rswan_ndi.NTarm64], x86 rswan_pppoe via [rswan_ndi.NTx86]; copies rswan.sys",
+            report.driver_date, report.driver_version
+        )
+    );
     assert_eq!(
         report.copied_files.into_iter().collect::<Vec<_>>(),
         ["rswan.sys"]
