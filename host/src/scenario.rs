@@ -56,6 +56,16 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 report::error(&message);
             }
             report::observe("ndis.deregistrations", kernel().deregistrations());
+            report::observe(
+                "ndis.protocol_deregistrations",
+                kernel().protocol_deregistrations(),
+            );
+            if kernel().protocol().is_some() {
+                report::error(
+                    "MiniportDriverUnload returned with the protocol driver still registered \
+                     (WDK: NdisDeregisterProtocolDriver, called from the unload routine)",
+                );
+            }
             unload_checks();
             if kernel().miniport().is_some() {
                 report::error(
@@ -138,6 +148,19 @@ fn driver_entry(driver: &Driver) {
             entry_status as u32
         ));
     }
+    if let Some(protocol) = kernel().protocol() {
+        report::observe("protocol.name", &protocol.registration.name);
+        report::observe(
+            "protocol.ndis_version",
+            format!(
+                "{}.{}",
+                protocol.registration.major_ndis_version, protocol.registration.minor_ndis_version
+            ),
+        );
+        for (name, address) in protocol.registration.handlers {
+            report::observe(&format!("protocol.handler.{name}"), rva(driver, address));
+        }
+    }
     let Some(miniport) = kernel().miniport() else {
         report::error("DriverEntry succeeded without registering a miniport driver");
     };
@@ -154,12 +177,33 @@ fn driver_entry(driver: &Driver) {
     );
     report::observe("miniport.flags", format!("{:#x}", r.flags));
     report::observe("miniport.co_ndis", miniport.co_ndis);
+    if let Some(co) = miniport.co_handlers {
+        for (name, address) in [
+            ("CoCreateVcHandler", co.create_vc),
+            ("CoDeleteVcHandler", co.delete_vc),
+            ("CoActivateVcHandler", co.activate_vc),
+            ("CoDeactivateVcHandler", co.deactivate_vc),
+            ("CoSendNetBufferListsHandler", co.send_net_buffer_lists),
+            ("CoOidRequestHandler", co.oid_request),
+        ] {
+            report::observe(&format!("miniport.co.{name}"), rva(driver, address));
+        }
+    }
+    if let Some(cm) = miniport.call_manager {
+        for (name, address) in cm.named() {
+            report::observe(&format!("miniport.cm.{name}"), rva(driver, address));
+        }
+    }
     for (name, address) in r.handlers.named() {
-        let value = if address == 0 {
-            "NULL".to_owned()
-        } else {
-            format!("rva:{:#x}", address - driver.base())
-        };
-        report::observe(&format!("miniport.handler.{name}"), value);
+        report::observe(&format!("miniport.handler.{name}"), rva(driver, address));
+    }
+}
+
+/// A handler address as `rva:0x...` in the image, or `NULL`.
+fn rva(driver: &Driver, address: usize) -> String {
+    if address == 0 {
+        "NULL".to_owned()
+    } else {
+        format!("rva:{:#x}", address.wrapping_sub(driver.base()))
     }
 }

@@ -5,9 +5,8 @@
 
 use std::fmt;
 
-use rswan_ndis::miniport::{
-    MiniportDriverCharacteristics, OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-};
+use rswan_ndis::miniport::MiniportDriverCharacteristics;
+use rswan_ndis::miniport::object_type::MINIPORT_DRIVER_CHARACTERISTICS as OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
 use rswan_ndis::{NdisObjectHeader, NdisStatus, status};
 
 /// `NDIS_STATUS_BAD_VERSION` and `NDIS_STATUS_BAD_CHARACTERISTICS` (documented values of

@@ -4,11 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod condis;
 pub mod deferred;
 pub mod irql;
 pub mod miniport;
 pub mod pool;
 pub mod processors;
+pub mod protocol;
+pub mod raw;
 pub mod sync;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -30,12 +33,27 @@ pub struct RegisteredMiniport {
     pub registration: MiniportRegistration,
     /// Set once MiniportSetOptions registered NDIS_MINIPORT_CO_CHARACTERISTICS.
     pub co_ndis: bool,
+    /// What MiniportSetOptions registered with NdisSetOptionalHandlers.
+    pub co_handlers: Option<condis::CoMiniportHandlers>,
+    pub call_manager: Option<condis::CallManagerHandlers>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     miniport: Option<RegisteredMiniport>,
     deregistrations: usize,
+    /// Inside MiniportSetOptions, the only place a miniport may call NdisSetOptionalHandlers.
+    in_set_options: bool,
+    protocol: Option<RegisteredProtocol>,
+    protocol_deregistrations: usize,
+}
+
+/// A protocol driver NDIS accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredProtocol {
+    pub handle: usize,
+    pub context: usize,
+    pub registration: protocol::ProtocolRegistration,
 }
 
 /// The stand-in kernel.
@@ -101,7 +119,10 @@ impl Kernel {
             context,
             registration,
             co_ndis: false,
+            co_handlers: None,
+            call_manager: None,
         });
+        state.in_set_options = true;
         Ok(())
     }
 
@@ -112,11 +133,19 @@ impl Kernel {
         set_options_status: rswan_ndis::NdisStatus,
     ) -> Result<(), Rejection> {
         let mut state = self.state();
+        state.in_set_options = false;
         let Some(miniport) = state.miniport else {
             return Err(Rejection {
                 status: rswan_ndis::status::FAILURE,
                 reason: "no registration in progress".into(),
             });
+        };
+        let mcm = match (miniport.co_handlers, miniport.call_manager) {
+            (Some(co), Some(cm)) => condis::check_mcm(&co, &cm),
+            (None, Some(_)) => Err(
+                "call manager handlers registered without NDIS_MINIPORT_CO_CHARACTERISTICS".into(),
+            ),
+            _ => Ok(()),
         };
         let outcome = if set_options_status != rswan_ndis::status::SUCCESS {
             // SET_OPTIONS: on failure the driver undoes its allocations and returns a status
@@ -128,6 +157,11 @@ impl Kernel {
                     set_options_status as u32
                 ),
             })
+        } else if let Err(reason) = mcm {
+            Err(Rejection {
+                status: rswan_ndis::status::FAILURE,
+                reason,
+            })
         } else {
             miniport
                 .registration
@@ -137,6 +171,36 @@ impl Kernel {
             state.miniport = None;
         }
         outcome
+    }
+
+    /// NdisSetOptionalHandlers from a miniport driver: only inside MiniportSetOptions, with
+    /// the handle NDIS passed to it (WDK: NdisSetOptionalHandlers, remarks).
+    pub fn set_optional_handlers(
+        &self,
+        handle: usize,
+        handlers: condis::OptionalHandlers,
+    ) -> Result<(), String> {
+        let mut state = self.state();
+        let in_set_options = state.in_set_options;
+        let Some(miniport) = state.miniport.as_mut().filter(|m| m.handle == handle) else {
+            return Err(format!(
+                "NdisSetOptionalHandlers({handle:#x}) with a handle that is no registered driver's"
+            ));
+        };
+        if !in_set_options {
+            return Err(
+                "a miniport driver calls NdisSetOptionalHandlers in the context of MiniportSetOptions"
+                    .into(),
+            );
+        }
+        match handlers {
+            condis::OptionalHandlers::CoMiniport(co) => {
+                miniport.co_handlers = Some(co);
+                miniport.co_ndis = true;
+            }
+            condis::OptionalHandlers::CallManager(cm) => miniport.call_manager = Some(cm),
+        }
+        Ok(())
     }
 
     /// The registered miniport driver, if any.
@@ -162,6 +226,43 @@ impl Kernel {
                 "NdisMDeregisterMiniportDriver({handle:#x}) with no miniport driver registered"
             )),
         }
+    }
+
+    /// NdisRegisterProtocolDriver: one protocol driver per image here.
+    pub fn register_protocol(&self, protocol: RegisteredProtocol) -> Result<(), String> {
+        let mut state = self.state();
+        if let Some(existing) = &state.protocol {
+            return Err(format!(
+                "a protocol driver ({}) is already registered",
+                existing.registration.name
+            ));
+        }
+        state.protocol = Some(protocol);
+        Ok(())
+    }
+
+    /// The registered protocol driver, if any.
+    pub fn protocol(&self) -> Option<RegisteredProtocol> {
+        self.state().protocol.clone()
+    }
+
+    /// NdisDeregisterProtocolDriver with the handle NDIS returned, once.
+    pub fn deregister_protocol(&self, handle: usize) -> Result<(), String> {
+        let mut state = self.state();
+        match &state.protocol {
+            Some(protocol) if protocol.handle == handle => {
+                state.protocol = None;
+                state.protocol_deregistrations += 1;
+                Ok(())
+            }
+            _ => Err(format!(
+                "NdisDeregisterProtocolDriver({handle:#x}) with a handle that is no registered protocol's"
+            )),
+        }
+    }
+
+    pub fn protocol_deregistrations(&self) -> usize {
+        self.state().protocol_deregistrations
     }
 
     /// How many times a miniport driver was deregistered.

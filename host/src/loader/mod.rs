@@ -9,6 +9,7 @@
 pub mod call;
 pub mod cpu;
 pub mod fault;
+pub mod guest;
 pub mod handles;
 pub mod imports;
 pub mod map;

@@ -1,15 +1,22 @@
 //! NDIS.SYS exports.
 
 use rswan_ndis::miniport::MiniportDriverCharacteristics;
+use rswan_ndis::protocol::ProtocolDriverCharacteristics;
+use rswan_ndis::timer::{
+    OBJECT_TYPE_TIMER_CHARACTERISTICS, SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
+    TIMER_CHARACTERISTICS_REVISION_1, TimerCharacteristics,
+};
 use rswan_ndis::{NdisObjectHeader, NdisStatus, status};
 
 use crate::kernel::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::kernel::miniport::{MiniportRegistration, SIZE_REVISION_2, SIZE_REVISION_3};
 use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
-use crate::kernel::{caller, deferred, kernel, require_irql_at_most};
+use crate::kernel::{
+    RegisteredProtocol, caller, condis, deferred, kernel, protocol, require_irql_at_most,
+};
 use crate::loader::imports::lockword;
-use crate::loader::{call_handler, handles, memory};
+use crate::loader::{call_handler, guest, handles, memory};
 use crate::report;
 
 pub fn exports() -> Vec<(&'static str, usize)> {
@@ -21,6 +28,18 @@ pub fn exports() -> Vec<(&'static str, usize)> {
         (
             "NdisMDeregisterMiniportDriver",
             ndis_m_deregister_miniport_driver as *const () as usize,
+        ),
+        (
+            "NdisRegisterProtocolDriver",
+            ndis_register_protocol_driver as *const () as usize,
+        ),
+        (
+            "NdisDeregisterProtocolDriver",
+            ndis_deregister_protocol_driver as *const () as usize,
+        ),
+        (
+            "NdisSetOptionalHandlers",
+            ndis_set_optional_handlers as *const () as usize,
         ),
         (
             "NdisAllocateMemoryWithTagPriority",
@@ -66,6 +85,10 @@ pub fn exports() -> Vec<(&'static str, usize)> {
         (
             "NdisFreeIoWorkItem",
             ndis_free_io_work_item as *const () as usize,
+        ),
+        (
+            "NdisAllocateTimerObject",
+            ndis_allocate_timer_object as *const () as usize,
         ),
         (
             "NdisSetTimerObject",
@@ -298,4 +321,160 @@ extern "win64" fn ndis_get_system_up_time_ex(system_up_time: *mut i64) {
     let milliseconds = crate::kernel::up_time().as_millis() as i64;
     // SAFETY: the driver passes a pointer to its LARGE_INTEGER.
     unsafe { system_up_time.write_unaligned(milliseconds) };
+}
+
+/// WDK: NdisSetOptionalHandlers function. IRQL: PASSIVE_LEVEL. A miniport calls it from
+/// MiniportSetOptions with NDIS_MINIPORT_CO_CHARACTERISTICS or
+/// NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS; NDIS copies the structure.
+extern "win64" fn ndis_set_optional_handlers(
+    ndis_handle: usize,
+    optional_handlers: usize,
+) -> NdisStatus {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisSetOptionalHandlers");
+    if optional_handlers == 0 {
+        report::violation("NDIS", "NdisSetOptionalHandlers with a NULL structure");
+    }
+    // SAFETY: the driver passes one of the documented structures, each an NDIS_OBJECT_HEADER
+    // followed by Header.Size bytes.
+    let raw = unsafe { guest::copy_structure(optional_handlers, condis::LARGEST) };
+    let result = condis::parse(&raw).and_then(|handlers| {
+        report::observe(
+            "ndis.set_optional_handlers",
+            format!("{:#x}", raw.header().object_type),
+        );
+        kernel().set_optional_handlers(ndis_handle, handlers)
+    });
+    match result {
+        Ok(()) => status::SUCCESS,
+        Err(reason) => {
+            report::observe("ndis.set_optional_handlers.rejected", &reason);
+            status::FAILURE
+        }
+    }
+}
+
+/// Reads a UNICODE_STRING (Length in bytes, Buffer) the driver passed.
+///
+/// # Safety
+/// `string` points to a UNICODE_STRING whose Buffer holds Length bytes.
+unsafe fn read_unicode_string(string: usize) -> String {
+    // SAFETY: per the contract: USHORT Length, USHORT MaximumLength, then the Buffer pointer
+    // at pointer alignment.
+    let raw = crate::kernel::raw::Raw(unsafe { guest::copy_in(string, 2 * size_of::<usize>()) });
+    let length = usize::from(raw.u16_at(0));
+    let buffer = raw.usize_at(size_of::<usize>());
+    if buffer == 0 || length == 0 {
+        return String::new();
+    }
+    // SAFETY: per the contract, Buffer holds Length bytes of UTF-16.
+    let bytes = unsafe { guest::copy_in(buffer, length) };
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// WDK: NdisRegisterProtocolDriver function. IRQL: PASSIVE_LEVEL. NDIS copies the
+/// characteristics and calls ProtocolSetOptions, if any, within this call.
+extern "win64" fn ndis_register_protocol_driver(
+    protocol_driver_context: usize,
+    characteristics: usize,
+    protocol_handle: usize,
+) -> NdisStatus {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisRegisterProtocolDriver");
+    if characteristics == 0 || protocol_handle == 0 {
+        report::violation(
+            "NDIS",
+            "NdisRegisterProtocolDriver with a NULL characteristics or handle pointer",
+        );
+    }
+    // SAFETY: the driver passes its NDIS_PROTOCOL_DRIVER_CHARACTERISTICS.
+    let raw = unsafe { guest::copy_structure(characteristics, protocol::SIZE_REVISION_2) };
+    let name_at = characteristics + core::mem::offset_of!(ProtocolDriverCharacteristics, name);
+    // SAFETY: Name is an NDIS_STRING inside the characteristics.
+    let name = unsafe { read_unicode_string(name_at) };
+    let registration = match protocol::ProtocolRegistration::parse(&raw, name) {
+        Ok(registration) => registration,
+        Err(reason) => {
+            report::observe("ndis.register_protocol.rejected", &reason);
+            return crate::kernel::miniport::STATUS_BAD_CHARACTERISTICS;
+        }
+    };
+    let handle = handles::next();
+    let set_options = registration.get("SetOptionsHandler");
+    if let Err(reason) = kernel().register_protocol(RegisteredProtocol {
+        handle,
+        context: protocol_driver_context,
+        registration,
+    }) {
+        report::observe("ndis.register_protocol.rejected", &reason);
+        return status::FAILURE;
+    }
+    if set_options != 0 {
+        let set_status = call_handler(
+            set_options,
+            &[handle, protocol_driver_context],
+            "ProtocolSetOptions",
+        ) as u32 as NdisStatus;
+        if set_status != status::SUCCESS {
+            let _ = kernel().deregister_protocol(handle);
+            report::observe(
+                "ndis.register_protocol.rejected",
+                format!("ProtocolSetOptions returned {:#010x}", set_status as u32),
+            );
+            return set_status;
+        }
+    }
+    // SAFETY: the driver passes a pointer to its handle variable (checked non-null).
+    unsafe { guest::write_usize(protocol_handle, handle) };
+    status::SUCCESS
+}
+
+/// WDK: NdisDeregisterProtocolDriver function. IRQL: PASSIVE_LEVEL.
+extern "win64" fn ndis_deregister_protocol_driver(protocol_handle: usize) {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisDeregisterProtocolDriver");
+    if let Err(message) = kernel().deregister_protocol(protocol_handle) {
+        report::violation("NDIS", &message);
+    }
+}
+
+/// WDK: NdisAllocateTimerObject function. IRQL: <= DISPATCH_LEVEL. The characteristics
+/// (NDIS_TIMER_CHARACTERISTICS, revision 1) name the timer function and its default context.
+extern "win64" fn ndis_allocate_timer_object(
+    _ndis_handle: usize,
+    characteristics: usize,
+    timer_object: usize,
+) -> NdisStatus {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateTimerObject");
+    if characteristics == 0 || timer_object == 0 {
+        report::violation("NDIS", "NdisAllocateTimerObject with a NULL pointer");
+    }
+    // SAFETY: the driver passes its NDIS_TIMER_CHARACTERISTICS.
+    let raw =
+        unsafe { guest::copy_structure(characteristics, SIZEOF_TIMER_CHARACTERISTICS_REVISION_1) };
+    let header = raw.header();
+    if header.object_type != OBJECT_TYPE_TIMER_CHARACTERISTICS
+        || header.revision != TIMER_CHARACTERISTICS_REVISION_1
+        || usize::from(header.size) != SIZEOF_TIMER_CHARACTERISTICS_REVISION_1
+    {
+        report::observe(
+            "ndis.allocate_timer.rejected",
+            format!("header {header:?} is not NDIS_TIMER_CHARACTERISTICS revision 1"),
+        );
+        return status::INVALID_PARAMETER;
+    }
+    let function = raw.usize_at(core::mem::offset_of!(TimerCharacteristics, timer_function));
+    if function == 0 {
+        report::observe("ndis.allocate_timer.rejected", "TimerFunction is NULL");
+        return status::INVALID_PARAMETER;
+    }
+    let context = raw.usize_at(core::mem::offset_of!(
+        TimerCharacteristics,
+        function_context
+    ));
+    let handle = deferred::allocate_timer(function, context, caller());
+    // SAFETY: the driver passes a pointer to its NDIS_HANDLE (checked non-null).
+    unsafe { guest::write_usize(timer_object, handle) };
+    status::SUCCESS
 }
