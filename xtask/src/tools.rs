@@ -44,6 +44,7 @@ pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
     "llvm",
     "iproute2",
     "python3-asn1crypto",
+    "python3-pefile",
 ];
 
 /// Finds `tool` on PATH, installing its package first if allowed.
