@@ -189,3 +189,37 @@ fn report_time(arches: &[Arch], build: Duration, total: Duration) {
         total.as_secs_f64()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_default_to_every_arch_and_take_a_subset() {
+        assert_eq!(Options::parse(&[]).unwrap().arches, Arch::ALL.to_vec());
+        let subset = Options::parse(&args(&["--arch", "arm64,x86"])).unwrap();
+        assert_eq!(subset.arches, vec![Arch::Arm64, Arch::X86]);
+        assert_eq!(
+            Options::parse(&args(&["--arch=x64"])).unwrap().arches,
+            vec![Arch::X64]
+        );
+    }
+
+    #[test]
+    fn bad_options_say_what_to_type_instead() {
+        let unknown = Options::parse(&args(&["--arch", "mips"]))
+            .unwrap_err()
+            .to_string();
+        assert!(unknown.contains("unknown architecture `mips`"), "{unknown}");
+        let missing = Options::parse(&args(&["--arch"])).unwrap_err().to_string();
+        assert!(missing.contains("--arch x64,arm64"), "{missing}");
+        let option = Options::parse(&args(&["--release"]))
+            .unwrap_err()
+            .to_string();
+        assert!(option.contains("unknown option `--release`"), "{option}");
+    }
+}

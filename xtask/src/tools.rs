@@ -49,10 +49,14 @@ pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
 
 /// Finds `tool` on PATH, installing its package first if allowed.
 pub fn require(tool: Tool) -> Result<PathBuf> {
+    require_with(tool, install_allowed())
+}
+
+fn require_with(tool: Tool, may_install: bool) -> Result<PathBuf> {
     if let Some(path) = which(tool.command) {
         return Ok(path);
     }
-    if install_allowed() {
+    if may_install {
         eprintln!(
             "xtask: {} not found; installing Debian package `{}` ({})",
             tool.command, tool.debian_package, tool.purpose
@@ -135,4 +139,37 @@ pub fn which(command: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(command))
         .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tool_names_the_package_that_fixes_it() {
+        let tool = Tool {
+            command: "rswan-no-such-tool",
+            debian_package: "rswan-no-such-package",
+            purpose: "testing the error",
+        };
+        let err = require_with(tool, false).unwrap_err().to_string();
+        assert!(
+            err.contains("rswan-no-such-tool not found (testing the error)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`apt-get install rswan-no-such-package`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_present_tool_is_found_on_path() {
+        let tool = Tool {
+            command: "sh",
+            debian_package: "dash",
+            purpose: "shell",
+        };
+        assert!(require_with(tool, false).unwrap().ends_with("sh"));
+    }
 }
