@@ -7,16 +7,24 @@ use std::process::Command;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use rswan_packet_socket::PacketSocket;
 
 use crate::netns::NetNs;
 use crate::process::{Peer, run_checked, tool};
 
 /// Time dumpcap gets to open the interface.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// dumpcap prints "Capturing on" some 15 ms before it really captures (measured here): the
+/// test's traffic waits this long, and a marker frame then shows nothing was missed.
+const SETTLE: Duration = Duration::from_millis(250);
 /// libpcap's TPACKET_V3 ring hands packets to dumpcap one block at a time, a block at the
 /// latest when its retire timeout (dumpcap's 250 ms read timeout) passes; dumpcap drops what it
 /// has not read when it stops. So the last packets need this long before SIGINT.
 const DRAIN: Duration = Duration::from_millis(1000);
+/// IEEE 802 Local Experimental Ethertype 1: no PPPoE peer reads it.
+const MARKER_ETHERTYPE: u16 = 0x88b5;
+const START_MARKER: &[u8] = b"rswan-e2e capture start";
+const END_MARKER: &[u8] = b"rswan-e2e capture end";
 /// Time dumpcap gets to write the file and exit after SIGINT.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -37,6 +45,7 @@ pub fn captures_dir() -> &'static Path {
 pub struct Capture {
     dumpcap: Peer,
     path: PathBuf,
+    marker_socket: PacketSocket,
 }
 
 impl Capture {
@@ -54,11 +63,21 @@ impl Capture {
         dumpcap
             .wait_for("Capturing on", START_TIMEOUT)
             .unwrap_or_else(|e| panic!("{e}"));
-        Capture { dumpcap, path }
+        let mut marker_socket = ns
+            .enter(|| PacketSocket::open(interface, Duration::from_millis(1)))
+            .unwrap_or_else(|e| panic!("open a packet socket on {interface}: {e}"));
+        std::thread::sleep(SETTLE);
+        send_marker(&mut marker_socket, START_MARKER);
+        Capture {
+            dumpcap,
+            path,
+            marker_socket,
+        }
     }
 
     /// Stops dumpcap and returns the finished capture file.
     pub fn finish(mut self) -> CaptureFile {
+        send_marker(&mut self.marker_socket, END_MARKER);
         std::thread::sleep(DRAIN);
         self.dumpcap.signal(Signal::SIGINT);
         let status = self.dumpcap.wait_exit(STOP_TIMEOUT);
@@ -113,10 +132,24 @@ impl CaptureFile {
         self.fields(filter, &["frame.number"]).len()
     }
 
-    /// Panics unless tshark decodes every packet with no malformed packet and no expert error.
+    /// Panics unless the capture is complete (it starts and ends with the markers
+    /// [`Capture`] sent around the test's traffic) and tshark decodes every packet with no
+    /// malformed packet and no expert error.
     pub fn assert_well_formed(&self) {
-        let total = self.count("frame");
-        assert!(total > 0, "{} holds no packet", self.path.display());
+        let frames = self.fields("frame", &["eth.type", "data.data"]);
+        let marker = |row: Option<&Vec<String>>, text: &[u8]| {
+            row.is_some_and(|r| {
+                r[0] == format!("0x{MARKER_ETHERTYPE:04x}") && r[1].starts_with(&hex(text))
+            })
+        };
+        assert!(
+            marker(frames.first(), START_MARKER) && marker(frames.last(), END_MARKER),
+            "{} lost packets at its start or end: {} frames, first {:?}, last {:?}",
+            self.path.display(),
+            frames.len(),
+            frames.first(),
+            frames.last()
+        );
         let bad = self.fields(
             "_ws.malformed || _ws.expert.severity >= error",
             &["frame.number", "_ws.col.protocol", "_ws.col.info"],
@@ -144,6 +177,23 @@ impl CaptureFile {
             .map(|mut row| row.swap_remove(0))
             .collect()
     }
+}
+
+/// Broadcasts a marker frame from the capturing interface.
+fn send_marker(socket: &mut PacketSocket, text: &[u8]) {
+    let mut frame = vec![0xff; 6];
+    frame.extend_from_slice(&socket.mac());
+    frame.extend_from_slice(&MARKER_ETHERTYPE.to_be_bytes());
+    frame.extend_from_slice(text);
+    frame.resize(frame.len().max(60), 0);
+    socket
+        .send(&frame)
+        .unwrap_or_else(|e| panic!("send a capture marker: {e}"));
+}
+
+/// Bytes as tshark prints an FT_BYTES field: lowercase hex, no separators.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses a number as tshark prints it: decimal, or hex with `0x`.

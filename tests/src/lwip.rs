@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::hdlc::{self, Decoder, FrameError};
+use crate::pppoe_link::SessionEnd;
 use crate::process::Peer;
 
 /// How lwIP authenticates (the client accepts only this protocol; the server asks for it).
@@ -136,6 +137,23 @@ pub fn wait_ipcp_up(lwip: &Peer, timeout: Duration) -> Result<IpcpUp, String> {
         l.starts_with("IPCP up ") || l.starts_with("PPP DOWN")
     })?;
     IpcpUp::parse(&line).ok_or_else(|| format!("{}: {line}", lwip.label()))
+}
+
+/// The last PPP phase lwIP reported (`PHASE <name>`), if any.
+pub fn last_phase(lwip: &Peer) -> Option<String> {
+    lwip.lines()
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("PHASE ").map(str::to_owned))
+}
+
+/// Why a session behind lwIP ended, for a person: how the PPPoE session ended and, when the
+/// peer ended it, the PPP phase lwIP was in (a PADT during authentication is a refused login).
+pub fn describe_end(end: &SessionEnd, lwip: &Peer) -> String {
+    match (end, last_phase(lwip)) {
+        (SessionEnd::PeerTerminated(_), Some(phase)) => format!("{end} in PPP phase {phase}"),
+        _ => end.to_string(),
+    }
 }
 
 /// Whole PPP packets over an RFC 1662 byte stream: [`FramedPipe::send`] frames a packet onto

@@ -8,8 +8,9 @@ use rswan_e2e::capture::Capture;
 use rswan_e2e::netns::TestNet;
 use rswan_packet_socket::{MAX_FRAME_BYTES, PacketSocket};
 
-/// IEEE 802 "Local Experimental Ethertype 1": nothing on the veth answers it.
-const EXPERIMENTAL_ETHERTYPE: [u8; 2] = [0x88, 0xb5];
+/// IEEE 802 "Local Experimental Ethertype 2": nothing on the veth answers it (type 1 marks
+/// the capture's start and end).
+const EXPERIMENTAL_ETHERTYPE: [u8; 2] = [0x88, 0xb6];
 const RECEIVE_TIMEOUT: Duration = Duration::from_millis(200);
 
 fn frame(dst: [u8; 6], src: [u8; 6], body: &[u8]) -> Vec<u8> {
@@ -74,5 +75,5 @@ fn frames_cross_a_veth_pair_between_namespaces() {
 
     let capture = capture.finish();
     capture.assert_well_formed();
-    assert_eq!(capture.count("eth.type == 0x88b5"), 3);
+    assert_eq!(capture.count("eth.type == 0x88b6"), 3);
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rswan_e2e::capture::{Capture, PADI, PADO, PADR, PADS, PADT};
+use rswan_e2e::capture::{Capture, PADI, PADO, PADR, PADS, PADT, hex};
 use rswan_e2e::netns::TestNet;
 use rswan_e2e::peers::pppoe_server;
 use rswan_e2e::pppoe_link::{SessionEnd, Wire, await_peer_end, dial};
@@ -71,9 +71,4 @@ fn rswan_client_dials_rp_pppoe_server_and_reports_its_padt_error() {
         capture.discovery_tag(PADT, "pppoed.tags.generic_error"),
         ["RP-PPPoE: Child pppd process terminated"]
     );
-}
-
-/// Bytes as tshark prints an FT_BYTES field: lowercase hex, no separators.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
