@@ -17,6 +17,11 @@ use crate::driver_build::{self, Toolchain};
 use crate::package;
 use crate::tools;
 
+/// The PPPoE fuzz targets (crates/pppoe/fuzz) and how long each runs here; a long run is
+/// described in crates/pppoe/README.md.
+const FUZZ_TARGETS: [&str; 3] = ["codec", "client", "ac"];
+const FUZZ_SECONDS: u32 = 20;
+
 pub fn run(args: &[String]) -> Result<()> {
     if let Some(arg) = args.first() {
         return Err(format!("test takes no options (got `{arg}`)").into());
@@ -64,6 +69,15 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     step("host tests", &mut tests)?;
 
+    for target in FUZZ_TARGETS {
+        let mut fuzz = cargo();
+        fuzz.args(["fuzz", "run", "--fuzz-dir", "crates/pppoe/fuzz"])
+            .args(["--target-dir", "target/fuzz-pppoe", target, "--"])
+            .arg(format!("-max_total_time={FUZZ_SECONDS}"))
+            .env("RUSTC_BOOTSTRAP", "1");
+        step(&format!("fuzz {target} ({FUZZ_SECONDS} s)"), &mut fuzz)?;
+    }
+
     println!(
         "xtask: all checks and tests passed in {:.0} s",
         start.elapsed().as_secs_f64()
@@ -73,7 +87,18 @@ pub fn run(args: &[String]) -> Result<()> {
 
 /// Installs the Debian packages and cargo tools the tests need.
 pub fn setup() -> Result<()> {
-    tools::apt_install(tools::TEST_DEBIAN_PACKAGES)
+    tools::apt_install(tools::TEST_DEBIAN_PACKAGES)?;
+    if !cargo()
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        step(
+            "cargo install cargo-fuzz",
+            cargo().args(["install", "cargo-fuzz", "--locked", "--version", "0.13.2"]),
+        )?;
+    }
+    Ok(())
 }
 
 fn cargo() -> Command {
