@@ -169,7 +169,7 @@ pub struct CoAddressFamily {
     pub minor_version: u32,
 }
 
-layout!(CoAddressFamily = "CO_ADDRESS_FAMILY", size 12 / 12 {
+layout!(CoAddressFamily = "_CO_ADDRESS_FAMILY", size 12 / 12 {
     address_family = "AddressFamily" @ 0 / 0,
     major_version = "MajorVersion" @ 4 / 4,
     minor_version = "MinorVersion" @ 8 / 8,

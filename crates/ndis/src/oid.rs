@@ -187,9 +187,9 @@ impl NdisWanCoGetStatsInfo {
 }
 
 /// `NdisHardwareStatusReady`.
-const HARDWARE_STATUS_READY: u32 = 0;
+pub const HARDWARE_STATUS_READY: u32 = 0;
 /// `NdisMediaStateConnected`: a WAN adapter is always "connected"; its lines come and go.
-const MEDIA_STATE_CONNECTED: u32 = 0;
+pub const MEDIA_STATE_CONNECTED: u32 = 0;
 
 /// What the adapter-wide OIDs report.
 #[derive(Debug, Clone, Copy)]

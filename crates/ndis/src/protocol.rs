@@ -256,24 +256,23 @@ pub struct NetPnpEvent {
     pub buffer: *mut c_void,
     pub buffer_length: u32,
     pub ndis_reserved: [usize; 4],
-    pub ndis_protocol_reserved: [usize; 4],
-    pub ndis_transport_reserved: [usize; 4],
+    pub transport_reserved: [usize; 4],
     pub tdi_reserved: [usize; 4],
     pub tdi_client_reserved: [usize; 4],
 }
 
-layout!(NetPnpEvent = "_NET_PNP_EVENT", size 92 / 184 {
+layout!(NetPnpEvent = "_NET_PNP_EVENT", size 76 / 152 {
     net_event = "NetEvent" @ 0 / 0,
     buffer = "Buffer" @ 4 / 8,
     buffer_length = "BufferLength" @ 8 / 16,
     ndis_reserved = "NdisReserved" @ 12 / 24,
-    ndis_protocol_reserved = "NdisProtocolReserved" @ 28 / 56,
-    ndis_transport_reserved = "NdisTransportReserved" @ 44 / 88,
-    tdi_reserved = "TdiReserved" @ 60 / 120,
-    tdi_client_reserved = "TdiClientReserved" @ 76 / 152,
+    transport_reserved = "TransportReserved" @ 28 / 56,
+    tdi_reserved = "TdiReserved" @ 44 / 88,
+    tdi_client_reserved = "TdiClientReserved" @ 60 / 120,
 });
 
-/// `NET_PNP_EVENT_NOTIFICATION`.
+/// `NET_PNP_EVENT_NOTIFICATION`, revision 1 (later revisions append fields NDIS fills; the
+/// driver reads only these).
 #[repr(C)]
 #[derive(Debug)]
 pub struct NetPnpEventNotification {
@@ -282,7 +281,7 @@ pub struct NetPnpEventNotification {
     pub net_pnp_event: NetPnpEvent,
 }
 
-layout!(NetPnpEventNotification = "_NET_PNP_EVENT_NOTIFICATION", size 100 / 192 {
+layout!(NetPnpEventNotification = "_NET_PNP_EVENT_NOTIFICATION", size 84 / 160 {
     header = "Header" @ 0 / 0,
     port_number = "PortNumber" @ 4 / 4,
     net_pnp_event = "NetPnPEvent" @ 8 / 8,

@@ -49,7 +49,7 @@ pub mod line {
     pub const MEDIAMODE_DIGITALDATA: u32 = 0x100;
     pub const ANSWERMODE_NONE: u32 = 0x1;
     pub const DEVCAPFLAGS_CLOSEDROP: u32 = 0x20;
-    pub const ADDRSHARING_PRIVATE: u32 = 0x1;
+    pub const ADDRESSSHARING_PRIVATE: u32 = 0x1;
     pub const ADDRCAPFLAGS_DIALED: u32 = 0x20;
     pub const CALLFEATURE_ANSWER: u32 = 0x4;
     pub const CALLFEATURE_DROP: u32 = 0x80;
@@ -61,9 +61,9 @@ pub mod line {
     pub const CALLSTATE_DISCONNECTED: u32 = 0x4000;
     pub const DISCONNECTMODE_NORMAL: u32 = 0x1;
     pub const DISCONNECTMODE_UNKNOWN: u32 = 0x2;
-    pub const DISCONNECTMODE_BUSY: u32 = 0x8;
-    pub const DISCONNECTMODE_NOANSWER: u32 = 0x10;
-    pub const DISCONNECTMODE_UNREACHABLE: u32 = 0x80;
+    pub const DISCONNECTMODE_BUSY: u32 = 0x20;
+    pub const DISCONNECTMODE_NOANSWER: u32 = 0x40;
+    pub const DISCONNECTMODE_UNREACHABLE: u32 = 0x100;
     pub const CALLORIGIN_OUTBOUND: u32 = 0x1;
     pub const CALLORIGIN_INBOUND: u32 = 0x80;
     pub const CALLREASON_DIRECT: u32 = 0x1;

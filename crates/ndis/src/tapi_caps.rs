@@ -213,7 +213,7 @@ pub fn answer_address_caps(buffer: &mut [u8], num_lines: u32) -> RequestResult {
         ),
         (
             offset_of!(LineAddressCaps, address_sharing),
-            line::ADDRSHARING_PRIVATE,
+            line::ADDRESSSHARING_PRIVATE,
         ),
         (offset_of!(LineAddressCaps, call_states), CALL_STATES),
         (
@@ -396,7 +396,7 @@ mod tests {
         assert_eq!(get(caps, 4), Some(176));
         assert_eq!(get(caps, 8), Some(176));
         assert_eq!(get(caps, 12), Some(1), "ulLineDeviceID");
-        assert_eq!(get(caps, 32), Some(line::ADDRSHARING_PRIVATE));
+        assert_eq!(get(caps, 32), Some(line::ADDRESSSHARING_PRIVATE));
         assert_eq!(get(caps, 64), Some(CALL_STATES));
         assert_eq!(get(caps, 80), Some(DISCONNECT_MODES));
         assert_eq!(get(caps, 84), Some(1), "ulMaxNumActiveCalls");
