@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rswan_ndis::status;
 
-use crate::kernel::{deferred, kernel, pool, processors};
+use crate::kernel::{deferred, kernel, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
 
@@ -110,6 +110,9 @@ fn unload_checks() {
     }
     pool::check_no_leaks();
     deferred::check_all_freed();
+    if let Err(message) = packets::check_all_freed() {
+        report::violation("NDIS_OBJECT_LEAK", &message);
+    }
 }
 
 /// How long deferred work may take to finish at the end of a scenario.

@@ -8,6 +8,7 @@ pub mod condis;
 pub mod deferred;
 pub mod irql;
 pub mod miniport;
+pub mod packets;
 pub mod pool;
 pub mod processors;
 pub mod protocol;

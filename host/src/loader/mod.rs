@@ -13,6 +13,7 @@ pub mod guest;
 pub mod handles;
 pub mod imports;
 pub mod map;
+pub mod memmap;
 pub mod memory;
 pub mod thunks;
 
@@ -206,6 +207,11 @@ impl Driver {
         // above); the caller names code that takes RAX, and a fault is reported by `fault`.
         unsafe { call::call_with_rax(address, rax) }
     }
+}
+
+/// Where the loaded image lies, as (base, size).
+pub fn image_range() -> Option<(usize, usize)> {
+    LAYOUT.get().map(|layout| (layout.base, layout.size))
 }
 
 /// Stops the scenario unless `address` lies in an executable section of the loaded image.

@@ -94,6 +94,11 @@ impl Tracker {
         Ok(())
     }
 
+    /// Whether `object` has been handed over and not completed.
+    pub fn is_outstanding(&self, object: usize) -> bool {
+        self.outstanding.contains_key(&object)
+    }
+
     pub fn outstanding(&self) -> usize {
         self.outstanding.len()
     }

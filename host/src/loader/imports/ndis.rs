@@ -1,5 +1,9 @@
 //! NDIS.SYS exports.
 
+use rswan_ndis::buffer::{
+    NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1, NetBufferListPoolParameters, OBJECT_TYPE_DEFAULT,
+    SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+};
 use rswan_ndis::miniport::MiniportDriverCharacteristics;
 use rswan_ndis::protocol::ProtocolDriverCharacteristics;
 use rswan_ndis::timer::{
@@ -13,10 +17,10 @@ use crate::kernel::miniport::{MiniportRegistration, SIZE_REVISION_2, SIZE_REVISI
 use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
 use crate::kernel::{
-    RegisteredProtocol, caller, condis, deferred, kernel, protocol, require_irql_at_most,
+    RegisteredProtocol, caller, condis, deferred, kernel, packets, protocol, require_irql_at_most,
 };
 use crate::loader::imports::lockword;
-use crate::loader::{call_handler, guest, handles, memory};
+use crate::loader::{call_handler, guest, handles, memmap, memory};
 use crate::report;
 
 pub fn exports() -> Vec<(&'static str, usize)> {
@@ -40,6 +44,36 @@ pub fn exports() -> Vec<(&'static str, usize)> {
         (
             "NdisSetOptionalHandlers",
             ndis_set_optional_handlers as *const () as usize,
+        ),
+        (
+            "NdisAllocateNetBufferListPool",
+            ndis_allocate_net_buffer_list_pool as *const () as usize,
+        ),
+        (
+            "NdisFreeNetBufferListPool",
+            ndis_free_net_buffer_list_pool as *const () as usize,
+        ),
+        (
+            "NdisAllocateNetBufferAndNetBufferList",
+            ndis_allocate_net_buffer_and_net_buffer_list as *const () as usize,
+        ),
+        (
+            "NdisFreeNetBufferList",
+            ndis_free_net_buffer_list as *const () as usize,
+        ),
+        ("NdisAllocateMdl", ndis_allocate_mdl as *const () as usize),
+        ("NdisFreeMdl", ndis_free_mdl as *const () as usize),
+        (
+            "NdisGetDataBuffer",
+            ndis_get_data_buffer as *const () as usize,
+        ),
+        (
+            "NdisRetreatNetBufferDataStart",
+            ndis_retreat_net_buffer_data_start as *const () as usize,
+        ),
+        (
+            "NdisAdvanceNetBufferDataStart",
+            ndis_advance_net_buffer_data_start as *const () as usize,
         ),
         (
             "NdisAllocateMemoryWithTagPriority",
@@ -477,4 +511,174 @@ extern "win64" fn ndis_allocate_timer_object(
     // SAFETY: the driver passes a pointer to its NDIS_HANDLE (checked non-null).
     unsafe { guest::write_usize(timer_object, handle) };
     status::SUCCESS
+}
+
+/// Stops the scenario with an NDIS rule `message`.
+fn ndis_violation(message: &str) -> ! {
+    report::violation("NDIS", message)
+}
+
+/// WDK: NdisAllocateNetBufferListPool function. IRQL: <= DISPATCH_LEVEL. NULL on failure.
+extern "win64" fn ndis_allocate_net_buffer_list_pool(
+    _ndis_handle: usize,
+    parameters: usize,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferListPool");
+    if parameters == 0 {
+        ndis_violation("NdisAllocateNetBufferListPool with NULL parameters");
+    }
+    // SAFETY: the driver passes its NET_BUFFER_LIST_POOL_PARAMETERS.
+    let raw = unsafe {
+        guest::copy_structure(
+            parameters,
+            SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        )
+    };
+    let header = raw.header();
+    // NET_BUFFER_LIST_POOL_PARAMETERS: Header.Type NDIS_OBJECT_TYPE_DEFAULT, Revision 1,
+    // Size NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1.
+    if header.object_type != OBJECT_TYPE_DEFAULT
+        || header.revision != NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1
+        || usize::from(header.size) != SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1
+    {
+        report::observe(
+            "ndis.allocate_nbl_pool.rejected",
+            format!("header {header:?} is not NET_BUFFER_LIST_POOL_PARAMETERS revision 1"),
+        );
+        return 0;
+    }
+    type P = NetBufferListPoolParameters;
+    packets::allocate_pool(packets::PoolParameters {
+        allocate_net_buffer: raw.u8_at(core::mem::offset_of!(P, allocate_net_buffer)) != 0,
+        context_size: raw.u16_at(core::mem::offset_of!(P, context_size)),
+        tag: raw.u32_at(core::mem::offset_of!(P, pool_tag)),
+        data_size: raw.u32_at(core::mem::offset_of!(P, data_size)),
+    })
+}
+
+/// WDK: NdisFreeNetBufferListPool function. IRQL: <= DISPATCH_LEVEL. Every NBL of the pool
+/// must have been freed.
+extern "win64" fn ndis_free_net_buffer_list_pool(pool: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeNetBufferListPool");
+    if let Err(message) = packets::free_pool(pool) {
+        ndis_violation(&message);
+    }
+}
+
+/// WDK: NdisAllocateNetBufferAndNetBufferList function. IRQL: <= DISPATCH_LEVEL. NULL on
+/// failure.
+extern "win64" fn ndis_allocate_net_buffer_and_net_buffer_list(
+    pool: usize,
+    context_size: u16,
+    context_backfill: u16,
+    mdl_chain: usize,
+    data_offset: u32,
+    data_length: usize,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferAndNetBufferList");
+    match packets::allocate_nbl(
+        pool,
+        context_size,
+        context_backfill,
+        mdl_chain,
+        data_offset,
+        data_length,
+    ) {
+        Ok(nbl) => nbl,
+        Err(message) => ndis_violation(&message),
+    }
+}
+
+/// WDK: NdisFreeNetBufferList function. IRQL: <= DISPATCH_LEVEL. Not while NDIS owns it (sent
+/// down and not completed, or indicated up and not returned).
+extern "win64" fn ndis_free_net_buffer_list(nbl: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeNetBufferList");
+    {
+        let checks = crate::kernel::checks::checks();
+        if checks.lower_sends.is_outstanding(nbl) || checks.receives.is_outstanding(nbl) {
+            drop(checks);
+            crate::kernel::checks::stop(&crate::verifier::Violation::new(
+                "NBL_COMPLETION",
+                format!(
+                    "NET_BUFFER_LIST {nbl:#x} freed at {{site:0}} while NDIS still owns it (sent down or indicated up and not yet given back)"
+                ),
+                vec![caller()],
+            ));
+        }
+    }
+    if let Err(message) = packets::free_nbl(nbl) {
+        ndis_violation(&message);
+    }
+}
+
+/// WDK: NdisAllocateMdl function. IRQL: <= DISPATCH_LEVEL. NULL on failure.
+extern "win64" fn ndis_allocate_mdl(
+    _ndis_handle: usize,
+    virtual_address: usize,
+    length: u32,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateMdl");
+    if let Err(message) = memmap::check(virtual_address, length as usize, "NdisAllocateMdl buffer")
+    {
+        ndis_violation(&message);
+    }
+    packets::allocate_mdl(virtual_address, length)
+}
+
+/// WDK: NdisFreeMdl function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_free_mdl(mdl: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMdl");
+    if let Err(message) = packets::free_mdl(mdl) {
+        ndis_violation(&message);
+    }
+}
+
+/// WDK: NdisGetDataBuffer function. IRQL: <= DISPATCH_LEVEL. The alignment arguments only
+/// matter for where NDIS may point into the MDL; the host never needs to copy for them.
+extern "win64" fn ndis_get_data_buffer(
+    net_buffer: usize,
+    bytes_needed: u32,
+    storage: usize,
+    _align_multiple: u32,
+    _align_offset: u32,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisGetDataBuffer");
+    packets::get_data_buffer(net_buffer, bytes_needed, storage)
+}
+
+/// WDK: NdisRetreatNetBufferDataStart function. IRQL: <= DISPATCH_LEVEL. Only NDIS's own MDL
+/// allocation is supported (AllocateMdlHandler NULL).
+extern "win64" fn ndis_retreat_net_buffer_data_start(
+    net_buffer: usize,
+    data_offset_delta: u32,
+    data_back_fill: u32,
+    allocate_mdl_handler: usize,
+) -> NdisStatus {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisRetreatNetBufferDataStart");
+    if allocate_mdl_handler != 0 {
+        ndis_violation(
+            "NdisRetreatNetBufferDataStart with a driver MDL allocator: the host supports only NDIS's own (NULL)",
+        );
+    }
+    if packets::retreat(net_buffer, data_offset_delta, data_back_fill) {
+        status::SUCCESS
+    } else {
+        status::RESOURCES
+    }
+}
+
+/// WDK: NdisAdvanceNetBufferDataStart function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_advance_net_buffer_data_start(
+    net_buffer: usize,
+    data_offset_delta: u32,
+    free_mdl: u8,
+    free_mdl_handler: usize,
+) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAdvanceNetBufferDataStart");
+    if free_mdl_handler != 0 {
+        ndis_violation(
+            "NdisAdvanceNetBufferDataStart with a driver MDL free handler: the host supports only NDIS's own (NULL)",
+        );
+    }
+    packets::advance(net_buffer, data_offset_delta, free_mdl != 0);
 }
