@@ -50,6 +50,7 @@ struct options {
     ip4_addr_t peer;
     ip4_addr_t dns;
     int no_acfc;
+    int no_accm;
     int ping_count;
     int hangup;
 };
@@ -257,8 +258,9 @@ static void usage(void) {
     fprintf(stderr,
             "usage: lwip-ppp --role client|server --user NAME --password SECRET\n"
             "                [--auth pap|chap|any] [--local IP --peer IP [--dns IP]] (server)\n"
-            "                [--no-acfc] [--ping COUNT] [--hangup]\n"
+            "                [--no-acfc] [--no-accm] [--ping COUNT] [--hangup]\n"
             "  --no-acfc    never negotiate Address-and-Control-Field-Compression\n"
+            "  --no-accm    never negotiate an ACCM: escape every control character\n"
             "  --ping N     once IPCP is up, wait for N ICMP echo replies from the peer address\n"
             "  --hangup     once IPCP is up (and the pings are done), close the link with LCP\n");
     exit(2);
@@ -281,6 +283,7 @@ static void parse_options(int argc, char **argv) {
         {"peer", required_argument, NULL, 'e'},
         {"dns", required_argument, NULL, 'd'},
         {"no-acfc", no_argument, NULL, 'n'},
+        {"no-accm", no_argument, NULL, 'm'},
         {"ping", required_argument, NULL, 'i'},
         {"hangup", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -310,6 +313,7 @@ static void parse_options(int argc, char **argv) {
         case 'e': parse_address(optarg, &opts.peer); have_peer = 1; break;
         case 'd': parse_address(optarg, &opts.dns); break;
         case 'n': opts.no_acfc = 1; break;
+        case 'm': opts.no_accm = 1; break;
         case 'i': opts.ping_count = atoi(optarg); break;
         case 'h': opts.hangup = 1; break;
         default: usage();
@@ -348,6 +352,9 @@ int main(int argc, char **argv) {
     ppp_set_auth(ppp, opts.auth_type, opts.user, opts.password);
     if (opts.no_acfc) {
         ppp_set_neg_accomp(ppp, 0);
+    }
+    if (opts.no_accm) {
+        ppp_set_neg_asyncmap(ppp, 0);
     }
     ping_pcb = raw_new(IP_PROTO_ICMP);
     raw_recv(ping_pcb, ping_recv, NULL);

@@ -169,6 +169,28 @@ impl CaptureFile {
             .collect()
     }
 
+    /// Every Service-Name (tag 0x0101) in discovery packets with code `code`, in order. Read
+    /// from the tag bytes tshark delimits (`pppoed.tags_raw`): tshark shows no field for an
+    /// empty Service-Name, which means "any service".
+    pub fn service_names(&self, code: u8) -> Vec<String> {
+        const SERVICE_NAME: u16 = 0x0101;
+        let mut command = Command::new(tool("tshark"));
+        command.arg("-r").arg(&self.path).args([
+            "-Y",
+            &format!("pppoe.code == {code}"),
+            "-T",
+            "json",
+            "-x",
+        ]);
+        let json = run_checked(&mut command);
+        json.split("\"pppoed.tags_raw\": [")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').nth(1))
+            .flat_map(|hex| tag_values(&unhex(hex), SERVICE_NAME))
+            .map(|value| String::from_utf8_lossy(&value).into_owned())
+            .collect()
+    }
+
     /// The text of every tag `field` (e.g. `pppoed.tags.ac_cookie`) in discovery packets with
     /// code `code`, one entry per packet that has it.
     pub fn discovery_tag(&self, code: u8, field: &str) -> Vec<String> {
@@ -177,6 +199,26 @@ impl CaptureFile {
             .map(|mut row| row.swap_remove(0))
             .collect()
     }
+}
+
+/// The values of every tag of type `tag_type` in `tags` (PPPoE TLVs), in order.
+fn tag_values(mut tags: &[u8], tag_type: u16) -> Vec<Vec<u8>> {
+    let mut values = Vec::new();
+    while let [t0, t1, l0, l1, rest @ ..] = tags {
+        let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+        let Some(value) = rest.get(..len) else { break };
+        if u16::from_be_bytes([*t0, *t1]) == tag_type {
+            values.push(value.to_vec());
+        }
+        tags = &rest[len..];
+    }
+    values
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("tshark prints hex"))
+        .collect()
 }
 
 /// Broadcasts a marker frame from the capturing interface.
@@ -207,7 +249,22 @@ fn parse_number(text: &str) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_number;
+    use super::{parse_number, tag_values, unhex};
+
+    #[test]
+    fn tags_are_found_by_type() {
+        let tags =
+            unhex("01020007727377616e414301010000010100075465737453766301040008925898812af8ca64");
+        assert_eq!(
+            tag_values(&tags, 0x0101),
+            [b"".to_vec(), b"TestSvc".to_vec()]
+        );
+        assert_eq!(tag_values(&tags, 0x0102), [b"rswanAC".to_vec()]);
+        assert_eq!(
+            tag_values(&tags[..tags.len() - 1], 0x0104),
+            Vec::<Vec<u8>>::new()
+        );
+    }
 
     #[test]
     fn tshark_numbers_parse_in_hex_and_decimal() {

@@ -30,6 +30,10 @@ pub struct LwipOptions {
     pub addresses: Option<ServerAddresses>,
     /// Never negotiate ACFC (needed behind rp-pppoe, which strips the first two bytes).
     pub no_acfc: bool,
+    /// Never negotiate an ACCM, so every control character stays escaped (needed behind
+    /// rp-pppoe, which drops the protocol field of a frame whose Control byte 0x03 is not
+    /// escaped).
+    pub no_accm: bool,
     /// ICMP echo replies to wait for from the peer once IPCP is up.
     pub ping: u32,
     /// Close the link with LCP Terminate-Request once up (and the pings are answered).
@@ -52,6 +56,7 @@ impl LwipOptions {
             auth,
             addresses: None,
             no_acfc: false,
+            no_accm: false,
             ping: 0,
             hangup: false,
         }
@@ -82,6 +87,9 @@ impl LwipOptions {
         }
         if self.no_acfc {
             command.arg("--no-acfc");
+        }
+        if self.no_accm {
+            command.arg("--no-accm");
         }
         if self.ping > 0 {
             command.args(["--ping", &self.ping.to_string()]);

@@ -143,17 +143,33 @@ pub fn hang_up(wire: &mut Wire, client: &mut Client) {
     wire.send_tx(padt);
 }
 
+/// What [`answer`] has seen so far.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerProgress<'a> {
+    /// Every event the AC reported, in order.
+    pub events: &'a [AcEvent],
+    /// Session frames received and kept for [`relay`].
+    pub session_frames: usize,
+}
+
 /// Runs rswan's access concentrator on the wire until `done` says so (checked between
 /// frames) or `timeout` passes; returns every event it reported, in order.
 pub fn answer<const N: usize>(
     wire: &mut Wire,
     ac: &mut AccessConcentrator<N>,
     timeout: Duration,
-    mut done: impl FnMut(&[AcEvent]) -> bool,
+    mut done: impl FnMut(AnswerProgress<'_>) -> bool,
 ) -> Result<Vec<AcEvent>, Vec<AcEvent>> {
     let deadline = StdInstant::now() + timeout;
     let mut events = Vec::new();
-    while !done(&events) {
+    loop {
+        let progress = AnswerProgress {
+            events: &events,
+            session_frames: wire.early_session_frames.len(),
+        };
+        if done(progress) {
+            break;
+        }
         if StdInstant::now() >= deadline {
             return Err(events);
         }
@@ -361,4 +377,19 @@ pub fn await_peer_end(
     Err(format!(
         "the peer did not end the session within {timeout:?}"
     ))
+}
+
+/// A fresh AC-Cookie key: std's per-process random hash keys, mixed with the time.
+pub fn random_key() -> [u8; 16] {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let low = state.hash_one(nanos);
+    let high = state.hash_one(low);
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&low.to_le_bytes());
+    key[8..].copy_from_slice(&high.to_le_bytes());
+    key
 }
