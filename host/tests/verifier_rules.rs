@@ -21,6 +21,7 @@ const ALLOCATE_WORK_ITEM: usize = 6;
 const QUEUE_WORK_ITEM: usize = 7;
 const FREE_WORK_ITEM: usize = 8;
 const DBG_PRINT: usize = 9;
+const SEND_COMPLETE: usize = 10;
 
 const LOCK_A: Target = Target::Zeroed(0);
 const LOCK_B: Target = Target::Zeroed(16);
@@ -42,6 +43,7 @@ fn image(functions: Vec<Function>) -> TestImage {
             ndis("NdisQueueIoWorkItem"),
             ndis("NdisFreeIoWorkItem"),
             ("ntoskrnl.exe".to_owned(), "DbgPrintEx".to_owned()),
+            ndis("NdisMCoSendNetBufferListsComplete"),
         ],
         data_slots: Vec::new(),
         zeroed: 64,
@@ -236,4 +238,47 @@ fn a_work_item_that_returns_holding_a_lock_is_caught() {
     let (rule, detail) = violation(&outcome);
     assert_eq!(rule, "LOCK_HELD_ON_RETURN");
     assert!(detail.contains("(work_routine+0x"), "{detail}");
+}
+
+/// Completes a (bogus) send on a (bogus) VC, holding spin lock A when `locked`.
+fn complete_send(locked: bool) -> Function {
+    let asm = init_locks(Asm::default().prologue());
+    let asm = if locked {
+        on(asm, ACQUIRE, LOCK_A)
+    } else {
+        asm
+    };
+    let asm = asm
+        .mov_ecx(0x1000)
+        .mov_edx(0x2000)
+        .mov_r8d(0)
+        .call_import(SEND_COMPLETE);
+    let asm = if locked {
+        on(asm, RELEASE, LOCK_A)
+    } else {
+        asm
+    };
+    asm.epilogue().function("complete_send")
+}
+
+#[test]
+fn a_completion_under_a_driver_spin_lock_breaks_the_kb_q219380_rule() {
+    let outcome = run("q219380", complete_send(true));
+    let (rule, detail) = violation(&outcome);
+    assert_eq!(rule, "Q219380");
+    assert!(
+        detail.contains("NdisMCoSendNetBufferListsComplete"),
+        "{detail}"
+    );
+    // Both the completion and the acquisition of the held lock are named.
+    assert!(detail.contains("called at q219380.sys+"), "{detail}");
+    assert!(detail.contains("acquired at q219380.sys+"), "{detail}");
+}
+
+#[test]
+fn without_the_lock_the_same_completion_fails_only_on_its_unknown_vc() {
+    let outcome = run("q219380_unlocked", complete_send(false));
+    let (rule, detail) = violation(&outcome);
+    assert_eq!(rule, "NDIS");
+    assert!(detail.contains("no live VC"), "{detail}");
 }

@@ -6,8 +6,10 @@
 pub mod checks;
 pub mod condis;
 pub mod deferred;
+pub mod events;
 pub mod irql;
 pub mod miniport;
+pub mod objects;
 pub mod packets;
 pub mod pool;
 pub mod processors;

@@ -2,6 +2,7 @@
 //! them under. Each implementation is an `extern "win64"` function that decodes the driver's
 //! arguments and hands the work to the safe model in [`crate::kernel`].
 
+mod condis;
 mod lockword;
 mod ndis;
 mod ntoskrnl;
@@ -10,7 +11,7 @@ mod ntoskrnl;
 pub fn resolve(dll: &str, name: &str) -> Option<usize> {
     let dll = dll.to_ascii_lowercase();
     let table = match dll.as_str() {
-        "ndis.sys" => ndis::exports(),
+        "ndis.sys" => ndis_exports(),
         "ntoskrnl.exe" => ntoskrnl::exports(),
         _ => return None,
     };
@@ -20,9 +21,15 @@ pub fn resolve(dll: &str, name: &str) -> Option<usize> {
         .map(|&(_, address)| address)
 }
 
+fn ndis_exports() -> Vec<(&'static str, usize)> {
+    let mut table = ndis::exports();
+    table.extend(condis::exports());
+    table
+}
+
 /// Every implemented import as `DLL!name`, for reports.
 pub fn implemented() -> Vec<String> {
-    let mut names: Vec<String> = ndis::exports()
+    let mut names: Vec<String> = ndis_exports()
         .iter()
         .map(|(name, _)| format!("NDIS.SYS!{name}"))
         .chain(
