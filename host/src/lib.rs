@@ -22,3 +22,4 @@ pub mod scenario;
 pub mod symbols;
 pub mod testpe;
 pub mod verifier;
+pub mod windows;

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use rswan_ndis::status;
 
-use crate::kernel::{deferred, kernel, packets, pool, processors};
+use crate::kernel::{deferred, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
+use crate::windows::request::Request;
+use crate::windows::{adapter, ndproxy};
 
 /// Every scenario by name, with what it does.
 pub const SCENARIOS: &[(&str, &str)] = &[
@@ -22,6 +24,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "driver-entry-unload",
         "DriverEntry, then MiniportDriverUnload, which must deregister",
+    ),
+    (
+        "adapter-lifecycle",
+        "DriverEntry, MiniportInitializeEx, Restart, Pause, HaltEx, unload",
+    ),
+    (
+        "tapi-caps",
+        "bring the adapter up, open the TAPI proxy AF as NDPROXY and query the caps OIDs",
     ),
     (
         "call-export",
@@ -52,28 +62,20 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         "driver-entry" => driver_entry(&driver),
         "driver-entry-unload" => {
             driver_entry(&driver);
-            if let Err(message) = driver.unload() {
-                report::error(&message);
-            }
-            report::observe("ndis.deregistrations", kernel().deregistrations());
-            report::observe(
-                "ndis.protocol_deregistrations",
-                kernel().protocol_deregistrations(),
-            );
-            if kernel().protocol().is_some() {
-                report::error(
-                    "MiniportDriverUnload returned with the protocol driver still registered \
-                     (WDK: NdisDeregisterProtocolDriver, called from the unload routine)",
-                );
-            }
-            unload_checks();
-            if kernel().miniport().is_some() {
-                report::error(
-                    "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver \
-                     (WDK: NdisMRegisterMiniportDriver remarks: the driver must call it from \
-                     MiniportDriverUnload)",
-                );
-            }
+            unload(&driver);
+        }
+        "adapter-lifecycle" => {
+            driver_entry(&driver);
+            adapter_up();
+            adapter_down();
+            unload(&driver);
+        }
+        "tapi-caps" => {
+            driver_entry(&driver);
+            adapter_up();
+            tapi_caps();
+            adapter_down();
+            unload(&driver);
         }
         "call-export" => call_export(&driver, args),
         "call-export-then-unload-checks" => {
@@ -97,6 +99,115 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         )),
     }
     report::ok()
+}
+
+/// Ends the scenario with the error of a failed step.
+fn step<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|message| report::error(&message))
+}
+
+/// MiniportInitializeEx then MiniportRestart, observing the attributes the adapter set.
+fn adapter_up() {
+    let up = step(adapter::initialize());
+    report::observe("adapter.media_type", up.media_type.unwrap_or(u32::MAX));
+    report::observe("adapter.if_type", up.if_type);
+    report::observe("adapter.mtu", up.mtu_size);
+    report::observe(
+        "adapter.attribute_flags",
+        format!("{:#x}", up.attribute_flags),
+    );
+    report::observe("adapter.max_xmit_link_speed", up.max_xmit_link_speed);
+    for (family, major, minor) in objects::families() {
+        report::observe(
+            "adapter.address_family",
+            format!("{family:#x} {major}.{minor}"),
+        );
+    }
+    step(adapter::restart());
+}
+
+/// MiniportPause then MiniportHaltEx.
+fn adapter_down() {
+    step(adapter::pause());
+    step(adapter::halt());
+}
+
+/// NDPROXY's initialization: open the AF, query CM, line and address caps, close it.
+fn tapi_caps() {
+    let af = step(ndproxy::open_af());
+    let cm = step(ndproxy::oid(
+        &af,
+        &Request::query(ndproxy::OID_CO_TAPI_CM_CAPS, 12),
+    ));
+    report::observe("tapi.cm_caps.status", format!("{:#010x}", cm.status as u32));
+    let field = |data: &[u8], at: usize| -> u32 {
+        data.get(at..at + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    report::observe("tapi.cm_caps.version", format!("{:#x}", field(&cm.data, 0)));
+    let lines = field(&cm.data, 4);
+    report::observe("tapi.cm_caps.lines", lines);
+    report::observe("tapi.cm_caps.flags", format!("{:#x}", field(&cm.data, 8)));
+    for line in 0..lines.min(8) {
+        let request = Request::query_with(
+            ndproxy::OID_CO_TAPI_LINE_CAPS,
+            &line.to_le_bytes(),
+            TAPI_CAPS_BUFFER,
+        );
+        let caps = step(ndproxy::oid(&af, &request));
+        report::observe(
+            &format!("tapi.line_caps.{line}.status"),
+            format!("{:#010x}", caps.status as u32),
+        );
+        report::observe(&format!("tapi.line_caps.{line}.bytes"), caps.data.len());
+        // LINE_DEV_CAPS follows ulLineID and ulFlags; NumAddresses at 48, MaxNumActiveCalls
+        // at 116 in it (notes/tapi-proxy.md, LINE_DEV_CAPS offsets).
+        report::observe(
+            &format!("tapi.line_caps.{line}.num_addresses"),
+            field(&caps.data, 8 + 48),
+        );
+        report::observe(
+            &format!("tapi.line_caps.{line}.max_active_calls"),
+            field(&caps.data, 8 + 116),
+        );
+        let mut input = line.to_le_bytes().to_vec();
+        input.extend_from_slice(&0u32.to_le_bytes());
+        let request =
+            Request::query_with(ndproxy::OID_CO_TAPI_ADDRESS_CAPS, &input, TAPI_CAPS_BUFFER);
+        let caps = step(ndproxy::oid(&af, &request));
+        report::observe(
+            &format!("tapi.address_caps.{line}.status"),
+            format!("{:#010x}", caps.status as u32),
+        );
+    }
+    step(ndproxy::close_af(af));
+}
+
+/// The buffer NDPROXY offers for the caps structures and their variable parts.
+const TAPI_CAPS_BUFFER: usize = 1024;
+
+/// MiniportDriverUnload, then everything that must hold afterwards.
+fn unload(driver: &Driver) {
+    step(driver.unload());
+    report::observe("ndis.deregistrations", kernel().deregistrations());
+    report::observe(
+        "ndis.protocol_deregistrations",
+        kernel().protocol_deregistrations(),
+    );
+    if kernel().miniport().is_some() {
+        report::error(
+            "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver \
+             (WDK: NdisMRegisterMiniportDriver remarks: the driver must call it from \
+             MiniportDriverUnload)",
+        );
+    }
+    if kernel().protocol().is_some() {
+        report::error(
+            "MiniportDriverUnload returned with the protocol driver still registered \
+             (WDK: NdisDeregisterProtocolDriver, called from the unload routine)",
+        );
+    }
+    unload_checks();
 }
 
 /// What must hold once the driver is unloaded: deferred work finished, every pool block,
