@@ -44,6 +44,7 @@ pub mod batch;
 mod engine;
 pub mod ids;
 pub mod lock_order;
+mod padding;
 pub mod platform;
 mod ring;
 mod session;

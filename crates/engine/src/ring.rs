@@ -3,18 +3,29 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::padding::GUARD_BYTES;
+
 pub(crate) struct Ring<T> {
+    /// `guard` unused slots, `capacity` slots in use, `guard` unused slots: the allocator may
+    /// put another VC's ring right next to this one, written by another processor.
     slots: Box<[Option<T>]>,
+    guard: usize,
+    capacity: usize,
+    /// Index of the oldest value, in `0..capacity`.
     head: usize,
     len: usize,
 }
 
 impl<T> Ring<T> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let mut slots = Vec::with_capacity(capacity);
-        slots.resize_with(capacity, || None);
+        let guard = GUARD_BYTES.div_ceil(core::mem::size_of::<Option<T>>().max(1));
+        let total = capacity + 2 * guard;
+        let mut slots = Vec::with_capacity(total);
+        slots.resize_with(total, || None);
         Self {
             slots: slots.into_boxed_slice(),
+            guard,
+            capacity,
             head: 0,
             len: 0,
         }
@@ -25,7 +36,18 @@ impl<T> Ring<T> {
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        self.len == self.slots.len()
+        self.len == self.capacity
+    }
+
+    /// `head + offset` wrapped into `0..capacity`, for `offset <= capacity` (no division: this
+    /// runs once per packet).
+    fn wrap(&self, offset: usize) -> usize {
+        let at = self.head + offset;
+        if at >= self.capacity {
+            at - self.capacity
+        } else {
+            at
+        }
     }
 
     /// Appends, or gives the value back when full.
@@ -33,7 +55,7 @@ impl<T> Ring<T> {
         if self.is_full() {
             return Err(value);
         }
-        let tail = (self.head + self.len) % self.slots.len();
+        let tail = self.guard + self.wrap(self.len);
         self.slots[tail] = Some(value);
         self.len += 1;
         Ok(())
@@ -43,8 +65,8 @@ impl<T> Ring<T> {
         if self.len == 0 {
             return None;
         }
-        let value = self.slots[self.head].take();
-        self.head = (self.head + 1) % self.slots.len();
+        let value = self.slots[self.guard + self.head].take();
+        self.head = self.wrap(1);
         self.len -= 1;
         value
     }
@@ -67,6 +89,25 @@ mod tests {
         assert_eq!(ring.push(4), Err(4));
         assert!(ring.is_full());
         assert_eq!(ring.pop(), Some(1));
+        assert!(ring.push(4).is_ok());
+        assert_eq!(ring.pop(), Some(2));
+        assert_eq!(ring.pop(), Some(3));
+        assert_eq!(ring.pop(), Some(4));
+        assert_eq!(ring.pop(), None);
+    }
+
+    #[test]
+    fn guard_slots_stay_empty() {
+        let mut ring = Ring::with_capacity(4);
+        assert!(ring.push(100).is_ok() && ring.push(101).is_ok());
+        for n in 0..11u64 {
+            assert!(ring.push(n).is_ok());
+            assert!(ring.pop().is_some());
+        }
+        let (guard, capacity) = (ring.guard, ring.capacity);
+        assert!(guard * core::mem::size_of::<Option<u64>>() >= crate::padding::GUARD_BYTES);
+        assert!(ring.slots[..guard].iter().all(Option::is_none));
+        assert!(ring.slots[guard + capacity..].iter().all(Option::is_none));
     }
 
     #[test]

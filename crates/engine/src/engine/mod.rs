@@ -18,6 +18,7 @@ pub use vc::VcOwner;
 use crate::batch::{Egress, Event, LinkParams};
 use crate::ids::{BindingId, MAX_VCS, Route, VcId};
 use crate::lock_order::{Adapter, AddressFamily, Binding, Level, Line, LockAfter, Vc};
+use crate::padding::Padded;
 use crate::platform::Platform;
 use crate::session::SessionIndex;
 use crate::stats::VcStats;
@@ -165,13 +166,16 @@ struct BindingState {
     quiesce: Quiesce,
 }
 
+/// A VC's lock and slot, padded: two processors on two VCs never write the same cache line.
+type VcLock<P> = OrderedLock<Vc, Padded<VcSlot<P>>, P>;
+
 /// The WAN engine of one miniport adapter, generic over the platform.
 pub struct Engine<P: Platform> {
     config: Config,
     adapter: OrderedLock<Adapter, AdapterState, P>,
     af: OrderedLock<AddressFamily, AfState, P>,
     lines: Box<[OrderedLock<Line, LineState, P>]>,
-    vcs: Box<[OrderedLock<Vc, VcSlot<P>, P>]>,
+    vcs: Box<[VcLock<P>]>,
     sessions: SessionIndex<P>,
     bindings: Box<[OrderedLock<Binding, BindingState, P>]>,
 }
@@ -219,11 +223,11 @@ impl<P: Platform> Engine<P> {
                 .collect(),
             vcs: (0..config.max_vcs)
                 .map(|_| {
-                    OrderedLock::new(VcSlot::new(
+                    OrderedLock::new(Padded::new(VcSlot::new(
                         config.queue_capacity as usize,
                         config.max_send_window,
                         config.receive_budget,
-                    ))
+                    )))
                 })
                 .collect(),
             sessions: SessionIndex::new(config.max_sessions as usize, config.hash_seed),
