@@ -170,9 +170,11 @@ impl RadiusServer {
                         continue;
                     };
                     if let Some((reply, decision)) = account.answer(&buf[..n]) {
-                        // A lost reply is retried by l2tpns; the decision is still recorded.
-                        let _ = socket.send_to(&reply, from);
+                        // Recorded before the reply goes out: l2tpns acts on the reply at once,
+                        // and a test may look as soon as it sees the effect.
                         decisions.lock().expect("decisions lock").push(decision);
+                        // A lost reply is retried by l2tpns.
+                        let _ = socket.send_to(&reply, from);
                     }
                 }
             })
