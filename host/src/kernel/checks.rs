@@ -21,6 +21,7 @@ pub struct Checks {
     pub upper_sends: Tracker,
     pub receives: Tracker,
     pub lower_sends: Tracker,
+    pub lower_receives: Tracker,
     pub oid_requests: Tracker,
 }
 
@@ -32,6 +33,7 @@ impl Default for Checks {
             upper_sends: Tracker::new(Kind::UpperSend),
             receives: Tracker::new(Kind::Receive),
             lower_sends: Tracker::new(Kind::LowerSend),
+            lower_receives: Tracker::new(Kind::LowerReceive),
             oid_requests: Tracker::new(Kind::OidRequest),
         }
     }

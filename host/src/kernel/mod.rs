@@ -3,6 +3,7 @@
 //! and call in here; nothing in this module touches driver memory.
 #![forbid(unsafe_code)]
 
+pub mod binding;
 pub mod checks;
 pub mod condis;
 pub mod deferred;

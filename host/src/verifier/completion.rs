@@ -23,6 +23,8 @@ pub enum Kind {
     Receive,
     /// An NBL the driver sent to the lower binding.
     LowerSend,
+    /// An NBL the lower adapter indicated to the driver's protocol edge.
+    LowerReceive,
     /// An NDIS_OID_REQUEST.
     OidRequest,
 }
@@ -33,6 +35,7 @@ impl Kind {
             Kind::UpperSend => "NET_BUFFER_LIST sent to the miniport",
             Kind::Receive => "NET_BUFFER_LIST indicated up",
             Kind::LowerSend => "NET_BUFFER_LIST sent to the lower binding",
+            Kind::LowerReceive => "NET_BUFFER_LIST indicated to the protocol edge",
             Kind::OidRequest => "OID request",
         }
     }

@@ -6,5 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod adapter;
+pub mod lower;
 pub mod ndproxy;
 pub mod request;

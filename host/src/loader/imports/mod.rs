@@ -4,6 +4,7 @@
 
 mod condis;
 mod lockword;
+pub mod lower;
 mod ndis;
 mod ntoskrnl;
 
@@ -24,6 +25,7 @@ pub fn resolve(dll: &str, name: &str) -> Option<usize> {
 fn ndis_exports() -> Vec<(&'static str, usize)> {
     let mut table = ndis::exports();
     table.extend(condis::exports());
+    table.extend(lower::exports());
     table
 }
 
