@@ -49,8 +49,8 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Starts capturing on `interface` of `ns` into `<captures dir>/<name>.pcapng` and waits
-    /// until dumpcap has opened the interface.
+    /// Starts capturing on `interface` of `ns` into `<captures dir>/<name>.pcapng` (`name`: the
+    /// test's name) and waits until dumpcap has opened the interface.
     pub fn start(ns: &NetNs, interface: &str, name: &str) -> Capture {
         let dir = captures_dir();
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));

@@ -56,3 +56,19 @@ fn namespaces_have_ipv6_off_and_only_loopback() {
     assert_eq!(links.lines().count(), 1, "{links}");
     assert!(links.contains("lo:") && links.contains("UP"), "{links}");
 }
+
+#[test]
+fn a_stopped_peer_reports_how_it_ended() {
+    let ns = NetNs::new("stop");
+    let mut command = ns.command("sleep");
+    command.arg("600");
+    let mut sleeper = Peer::spawn("sleep", command);
+    assert_eq!(sleeper.try_status(), None);
+    let status = sleeper.terminate();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(15),
+        "SIGTERM ended it: {status}"
+    );
+    assert!(!process_exists(sleeper.pid().as_raw()));
+}

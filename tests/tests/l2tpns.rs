@@ -124,7 +124,11 @@ fn assert_ipcp_open(outcome: &Outcome, method: Method) {
 
 #[test]
 fn rswan_client_reaches_ipcp_through_l2tpns_with_pap() {
-    let outcome = session_through_l2tpns(Auth::Pap, PASSWORD, "l2tpns_pap");
+    let outcome = session_through_l2tpns(
+        Auth::Pap,
+        PASSWORD,
+        "rswan_client_reaches_ipcp_through_l2tpns_with_pap",
+    );
     assert_ipcp_open(&outcome, Method::Pap);
     assert_eq!(
         outcome.capture.count("pap.code == 2"),
@@ -136,7 +140,11 @@ fn rswan_client_reaches_ipcp_through_l2tpns_with_pap() {
 
 #[test]
 fn rswan_client_reaches_ipcp_through_l2tpns_with_chap() {
-    let outcome = session_through_l2tpns(Auth::Chap, PASSWORD, "l2tpns_chap");
+    let outcome = session_through_l2tpns(
+        Auth::Chap,
+        PASSWORD,
+        "rswan_client_reaches_ipcp_through_l2tpns_with_chap",
+    );
     assert_ipcp_open(&outcome, Method::Chap);
     assert_eq!(
         outcome.capture.count("chap.code == 3"),
@@ -148,7 +156,11 @@ fn rswan_client_reaches_ipcp_through_l2tpns_with_chap() {
 
 #[test]
 fn wrong_password_through_l2tpns_ends_in_padt() {
-    let outcome = session_through_l2tpns(Auth::Pap, "wrong", "l2tpns_wrong_password");
+    let outcome = session_through_l2tpns(
+        Auth::Pap,
+        "wrong",
+        "wrong_password_through_l2tpns_ends_in_padt",
+    );
     // l2tpns answers a rejected login with an immediate PADT (no PAP Authenticate-Nak, no
     // error tag): the reason is the PADT plus the PPP phase lwIP was in.
     let reason = describe_end(&outcome.report.end, &outcome.lwip);

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use rswan_e2e::capture::Capture;
+use rswan_e2e::capture::{Capture, captures_dir};
 use rswan_e2e::netns::TestNet;
 use rswan_packet_socket::{MAX_FRAME_BYTES, PacketSocket};
 
@@ -39,7 +39,11 @@ fn receive(socket: &mut PacketSocket, deadline: Instant) -> Option<Vec<u8>> {
 #[test]
 fn frames_cross_a_veth_pair_between_namespaces() {
     let net = TestNet::new();
-    let capture = Capture::start(&net.server, &net.server_if, "packet_socket_veth");
+    let capture = Capture::start(
+        &net.server,
+        &net.server_if,
+        "frames_cross_a_veth_pair_between_namespaces",
+    );
     let mut client = net
         .client
         .enter(|| PacketSocket::open(&net.client_if, RECEIVE_TIMEOUT))
@@ -74,6 +78,10 @@ fn frames_cross_a_veth_pair_between_namespaces() {
     );
 
     let capture = capture.finish();
+    assert_eq!(
+        capture.path(),
+        captures_dir().join("frames_cross_a_veth_pair_between_namespaces.pcapng")
+    );
     capture.assert_well_formed();
     assert_eq!(capture.count("eth.type == 0x88b6"), 3);
 }

@@ -16,7 +16,11 @@ const HOST_UNIQ: &[u8] = b"rswan-e2e";
 #[test]
 fn rswan_client_dials_rp_pppoe_server_and_reports_its_padt_error() {
     let net = TestNet::new();
-    let capture = Capture::start(&net.client, &net.client_if, "rp_pppoe_server_dial");
+    let capture = Capture::start(
+        &net.client,
+        &net.client_if,
+        "rswan_client_dials_rp_pppoe_server_and_reports_its_padt_error",
+    );
     let _server = pppoe_server(&net.server, &net.server_if, "TestAC", "TestSvc");
     let server_mac = MacAddr(net.server.mac(&net.server_if));
 

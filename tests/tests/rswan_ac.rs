@@ -29,7 +29,11 @@ fn access_concentrator(wire: &Wire) -> AccessConcentrator<8> {
 #[test]
 fn rswan_ac_answers_rp_pppoe_discovery() {
     let net = TestNet::new();
-    let capture = Capture::start(&net.server, &net.server_if, "rswan_ac_discovery");
+    let capture = Capture::start(
+        &net.server,
+        &net.server_if,
+        "rswan_ac_answers_rp_pppoe_discovery",
+    );
     let mut wire = Wire::open(&net.server, &net.server_if);
     let ac_mac = wire.mac();
     let discovered = Arc::new(AtomicBool::new(false));
@@ -88,7 +92,11 @@ fn rswan_ac_answers_rp_pppoe_discovery() {
 #[test]
 fn lwip_session_through_rp_pppoe_relay_and_rswan_ac_with_chap() {
     let net = TestNet::new();
-    let capture = Capture::start(&net.server, &net.server_if, "rswan_ac_session");
+    let capture = Capture::start(
+        &net.server,
+        &net.server_if,
+        "lwip_session_through_rp_pppoe_relay_and_rswan_ac_with_chap",
+    );
     let mut wire = Wire::open(&net.server, &net.server_if);
 
     // rswan's side: answer discovery, then relay the session to lwIP's authenticator.
