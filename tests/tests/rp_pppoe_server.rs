@@ -76,3 +76,48 @@ fn rswan_client_dials_rp_pppoe_server_and_reports_its_padt_error() {
         ["RP-PPPoE: Child pppd process terminated"]
     );
 }
+
+#[test]
+fn rswan_client_reports_a_service_rp_pppoe_does_not_offer() {
+    let net = TestNet::new();
+    let capture = Capture::start(
+        &net.client,
+        &net.client_if,
+        "rswan_client_reports_a_service_rp_pppoe_does_not_offer",
+    );
+    let _server = pppoe_server(&net.server, &net.server_if, "TestAC", "TestSvc");
+    let mut wire = Wire::open(&net.client, &net.client_if);
+    let mut config = ClientConfig::new(wire.mac(), b"OtherSvc", HOST_UNIQ).expect("config");
+    config.first_timeout = Duration::from_millis(300);
+    let error = dial(&mut wire, config, TIMEOUT).expect_err("no AC offers OtherSvc");
+    // rp-pppoe stays silent to a PADI for a service it does not offer.
+    assert_eq!(
+        error.to_string(),
+        "dial failed: no access concentrator answered"
+    );
+    let capture = capture.finish();
+    capture.assert_well_formed();
+    assert_eq!(capture.discovery_codes(), [PADI, PADI, PADI]);
+    assert_eq!(capture.service_names(PADI), ["OtherSvc"; 3]);
+    // Retransmissions wait 300 ms, then twice that.
+    let times: Vec<f64> = capture
+        .fields("pppoed", &["frame.time_relative"])
+        .iter()
+        .map(|row| row[0].parse().expect("a time"))
+        .collect();
+    assert!(times[1] - times[0] >= 0.3, "{times:?}");
+    assert!(times[2] - times[1] >= 0.6, "{times:?}");
+}
+
+#[test]
+fn rswan_client_reports_that_no_access_concentrator_answered() {
+    let net = TestNet::new();
+    let mut wire = Wire::open(&net.client, &net.client_if);
+    let mut config = ClientConfig::new(wire.mac(), b"", HOST_UNIQ).expect("config");
+    config.first_timeout = Duration::from_millis(200);
+    let error = dial(&mut wire, config, TIMEOUT).expect_err("nobody listens");
+    assert_eq!(
+        error.to_string(),
+        "dial failed: no access concentrator answered"
+    );
+}
