@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod adapter;
+pub mod call;
 pub mod lower;
+pub mod ndiswan;
 pub mod ndproxy;
 pub mod request;

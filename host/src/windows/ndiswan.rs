@@ -1,0 +1,197 @@
+//! NDISWAN on a connected VC (WDK: "Sending Packets from a CoNDIS WAN Miniport Driver",
+//! "Indicating Received Data from a CoNDIS WAN Miniport Driver", OID_WAN_CO_GET_INFO,
+//! OID_WAN_CO_SET_LINK_INFO, NDIS_STATUS_WAN_CO_LINKPARAMS; notes/tapi-proxy.md section 4):
+//! WAN OIDs through MiniportCoOidRequest, PPP frames sent with MiniportCoSendNetBufferLists
+//! within the send window, received frames taken from the indications and given back with
+//! MiniportReturnNetBufferLists.
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_SET_LINK_INFO};
+use rswan_ndis::status;
+use rswan_ndis::wan::wan_status;
+
+use crate::kernel::checks::{checks, enforce};
+use crate::kernel::events::{self, Event};
+use crate::kernel::objects::{self, Vc};
+use crate::kernel::{kernel, packets};
+use crate::loader::call_handler;
+use crate::verifier::Site;
+use crate::windows::request::{Answer, Request};
+
+/// How long a pended WAN OID may take.
+const COMPLETION_LIMIT: Duration = Duration::from_secs(10);
+/// Free room NDISWAN leaves in front of each frame for the miniport's headers.
+pub const SEND_BACKFILL: usize = 64;
+
+/// The entry points NDISWAN reaches, and the adapter context they take.
+#[derive(Debug, Clone, Copy)]
+struct CoPath {
+    adapter: usize,
+    oid_request: usize,
+    send: usize,
+    returns: usize,
+}
+
+fn co_path() -> Result<CoPath, String> {
+    let miniport = kernel()
+        .miniport()
+        .ok_or("no miniport driver is registered")?;
+    let co = miniport
+        .co_handlers
+        .ok_or("the miniport registered no NDIS_MINIPORT_CO_CHARACTERISTICS")?;
+    let adapter = objects::adapter()
+        .and_then(|a| a.context)
+        .ok_or("the adapter is not initialized")?;
+    Ok(CoPath {
+        adapter,
+        oid_request: co.oid_request,
+        send: co.send_net_buffer_lists,
+        returns: miniport.registration.handlers.return_net_buffer_lists,
+    })
+}
+
+/// A WAN OID to MiniportCoOidRequest, on `vc` or adapter-wide.
+pub fn oid(vc: Option<&Vc>, request: &Request) -> Result<Answer, String> {
+    let path = co_path()?;
+    request.handed_over();
+    let result = call_handler(
+        path.oid_request,
+        &[path.adapter, vc.map_or(0, |v| v.context), request.address],
+        "MiniportCoOidRequest",
+    ) as u32 as i32;
+    if result != status::PENDING {
+        request.completed_by_return();
+        return Ok(request.answer(result));
+    }
+    let address = request.address;
+    match events::take(
+        COMPLETION_LIMIT,
+        |e| matches!(e, Event::MiniportOidComplete { request, .. } if *request == address),
+    )? {
+        Event::MiniportOidComplete { status, .. } => Ok(request.answer(status)),
+        other => Err(format!("unexpected {other:?}")),
+    }
+}
+
+/// NDIS_WAN_CO_INFO: MaxFrameSize, MaxSendWindow, FramingBits, DesiredACCM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WanInfo {
+    pub max_frame_size: u32,
+    pub max_send_window: u32,
+    pub framing_bits: u32,
+    pub desired_accm: u32,
+}
+
+fn u32_at(data: &[u8], at: usize) -> u32 {
+    data.get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// OID_WAN_CO_GET_INFO (adapter-wide).
+pub fn get_info() -> Result<WanInfo, String> {
+    let answer = oid(None, &Request::query(OID_WAN_CO_GET_INFO, 16))?;
+    if answer.status != status::SUCCESS {
+        return Err(format!(
+            "OID_WAN_CO_GET_INFO failed with {:#010x}",
+            answer.status as u32
+        ));
+    }
+    Ok(WanInfo {
+        max_frame_size: u32_at(&answer.data, 0),
+        max_send_window: u32_at(&answer.data, 4),
+        framing_bits: u32_at(&answer.data, 8),
+        desired_accm: u32_at(&answer.data, 12),
+    })
+}
+
+/// OID_WAN_CO_SET_LINK_INFO on `vc`: frame sizes, PPP framing both ways, no compression bits,
+/// ACCM 0 (NDIS_WAN_CO_SET_LINK_INFO, 8 ULONGs).
+pub fn set_link_info(vc: &Vc, max_frame: u32, framing_bits: u32) -> Result<i32, String> {
+    let mut data = Vec::new();
+    for value in [max_frame, max_frame, framing_bits, framing_bits, 0, 0, 0, 0] {
+        data.extend_from_slice(&value.to_le_bytes());
+    }
+    Ok(oid(Some(vc), &Request::set(OID_WAN_CO_SET_LINK_INFO, &data))?.status)
+}
+
+/// Sends one PPP frame on `vc` (MiniportCoSendNetBufferLists at the caller's IRQL, PASSIVE):
+/// the NBL's SourceHandle is the VC handle, as the sender sets it. Returns the NBL; its
+/// completion arrives as an [`Event::SendComplete`].
+pub fn send(vc: &Vc, frame: &[u8]) -> Result<usize, String> {
+    let path = co_path()?;
+    let nbl = packets::host_nbl(frame, SEND_BACKFILL);
+    packets::set_source_handle(nbl, vc.handle);
+    enforce(checks().upper_sends.handed_over(nbl, Site(0)));
+    call_handler(
+        path.send,
+        &[vc.context, nbl, 0],
+        "MiniportCoSendNetBufferLists",
+    );
+    Ok(nbl)
+}
+
+/// Waits for the completion of `nbl` and frees it; returns its completion status.
+pub fn wait_send_complete(nbl: usize, limit: Duration) -> Result<i32, String> {
+    let Event::SendComplete { status, .. } = events::take(
+        limit,
+        |e| matches!(e, Event::SendComplete { nbl: n, .. } if *n == nbl),
+    )?
+    else {
+        return Err("unexpected event".into());
+    };
+    packets::free_host_nbl(nbl)?;
+    Ok(status)
+}
+
+/// Waits for a frame indicated on `vc`, gives its NBL back (MiniportReturnNetBufferLists)
+/// unless the driver kept it, and returns the frame.
+pub fn receive(vc: &Vc, limit: Duration) -> Result<Vec<u8>, String> {
+    let handle = vc.handle;
+    let Event::Receive {
+        nbl, frame, kept, ..
+    } = events::take(
+        limit,
+        |e| matches!(e, Event::Receive { vc, .. } if *vc == handle),
+    )?
+    else {
+        return Err("unexpected event".into());
+    };
+    if !kept {
+        let path = co_path()?;
+        enforce(checks().receives.completed(nbl, Site(0)));
+        packets::set_next_nbl(nbl, 0);
+        call_handler(
+            path.returns,
+            &[path.adapter, nbl, 0],
+            "MiniportReturnNetBufferLists",
+        );
+    }
+    Ok(frame)
+}
+
+/// WAN_CO_LINKPARAMS: TransmitSpeed, ReceiveSpeed (bytes/s), SendWindow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkParams {
+    pub transmit_speed: u32,
+    pub receive_speed: u32,
+    pub send_window: u32,
+}
+
+/// Waits for NDIS_STATUS_WAN_CO_LINKPARAMS on `vc`.
+pub fn link_params(vc: &Vc, limit: Duration) -> Result<LinkParams, String> {
+    let handle = vc.handle;
+    let Event::Status { buffer, .. } = events::take(
+        limit,
+        |e| matches!(e, Event::Status { vc, code, .. } if *vc == handle && *code == wan_status::WAN_CO_LINKPARAMS),
+    )?
+    else {
+        return Err("unexpected event".into());
+    };
+    Ok(LinkParams {
+        transmit_speed: u32_at(&buffer, 0),
+        receive_speed: u32_at(&buffer, 4),
+        send_window: u32_at(&buffer, 8),
+    })
+}
