@@ -672,6 +672,36 @@ fn statistics_per_vc_sum_into_the_adapter_across_deletion() {
 }
 
 #[test]
+fn statistics_of_a_call_manager_vc_are_kept_when_the_engine_deletes_it() {
+    let engine = engine(small_config());
+    let mut log = Log::default();
+    assert_eq!(engine.register_sap(LineId(2)), SUCCESS);
+    let vc = engine
+        .incoming_call(LineId(2), Route::Pppoe(key(9)), link(2), &mut log)
+        .unwrap();
+    engine.incoming_call_complete(vc, SUCCESS, &mut log);
+    engine.activate_vc_complete(vc, SUCCESS, &mut log);
+    engine.send(vc, Tx(1), 1500, &mut log);
+    engine.receive(key(9), Rx(2), 80, &mut log);
+    complete_all_on_wire(&engine, &mut log);
+    engine.close_call(vc, &mut log);
+    engine.deactivate_vc_complete(vc, &mut log);
+    assert_eq!(log.events.last(), Some(&Ev::DeleteVc(vc)));
+    // The engine freed the slot itself (no `delete_vc`): its counters moved to the adapter.
+    let total = engine.adapter_stats();
+    assert_eq!(total.vcs_in_use, 0);
+    assert_eq!(total.vcs.wan.bytes_sent, 1500);
+    assert_eq!(total.vcs.wan.bytes_rcvd, 80);
+    // The slot is reused with fresh counters; the adapter's total stays.
+    let again = engine
+        .incoming_call(LineId(2), Route::Pppoe(key(10)), link(2), &mut log)
+        .unwrap();
+    assert_eq!(again.index(), vc.index(), "the freed slot is reused");
+    assert_eq!(engine.vc_stats(again).unwrap(), Default::default());
+    assert_eq!(engine.adapter_stats().vcs.wan.bytes_sent, 1500);
+}
+
+#[test]
 fn thousands_of_sessions_each_found_in_o1() {
     let config = Config {
         lines: 4096,

@@ -108,9 +108,8 @@ impl<P: Platform> Engine<P> {
         let (adapter, cx) = adapter.split();
         let mut slot = cx.lock(&self.vcs[vc.index() as usize]);
         if slot.is(vc) {
-            let stats = slot.free();
-            adapter.retired.add(&stats);
-            adapter.free.push(vc.index());
+            slot.free();
+            adapter.retire(vc.index(), &mut slot);
         }
     }
 
@@ -135,9 +134,8 @@ impl<P: Platform> Engine<P> {
         if slot.phase != VcPhase::Idle || slot.owner != VcOwner::Client || !slot.is_quiet() {
             return status::INVALID_STATE;
         }
-        let stats = slot.free();
-        adapter.retired.add(&stats);
-        adapter.free.push(vc.index());
+        slot.free();
+        adapter.retire(vc.index(), &mut slot);
         status::SUCCESS
     }
 

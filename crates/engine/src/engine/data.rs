@@ -138,10 +138,10 @@ impl<P: Platform> Engine<P> {
         len: u32,
     ) {
         let mut packet = Some(packet);
-        let step = self.vc_step(entry.ctx(), vc, |slot, _, vcx| {
+        let step = self.vc_step(entry.ctx(), vc, |slot, id, vcx| {
             let Some(packet) = packet.take() else { return };
             if slot.route == Some(route) {
-                slot.received(packet, len, vcx.batch());
+                slot.received(id, packet, len, vcx.batch());
             } else {
                 // The session ended and the slot moved on between the lookup and the lock.
                 slot.stats.receive_discards += 1;

@@ -152,6 +152,15 @@ struct AdapterState {
     send_stale_vc: u64,
 }
 
+impl AdapterState {
+    /// Takes the statistics of the freed slot `index` into the adapter's total and returns the
+    /// slot to the pool (the adapter lock is held, and the slot's after it).
+    fn retire<P: Platform>(&mut self, index: u32, slot: &mut VcSlot<P>) {
+        self.retired.add(&slot.take_stats());
+        self.free.push(index);
+    }
+}
+
 struct AfState {
     open: bool,
 }
@@ -287,8 +296,10 @@ impl<P: Platform> Engine<P> {
     ) {
         loop {
             entry.flush(sink);
-            let reports = core::mem::take(&mut followup.reports);
-            self.handle_reports(entry, sink, vc, reports);
+            if !followup.reports.is_empty() {
+                let reports = core::mem::take(&mut followup.reports);
+                self.handle_reports(entry, sink, vc, reports);
+            }
             if !followup.more && followup.transit == 0 {
                 return;
             }
@@ -305,6 +316,8 @@ impl<P: Platform> Engine<P> {
         }
     }
 
+    /// Out of line: rare (call steps, drains, frees), and it keeps the data path's code small.
+    #[inline(never)]
     fn handle_reports(
         &self,
         entry: &mut Entry<P>,
@@ -312,9 +325,6 @@ impl<P: Platform> Engine<P> {
         vc: VcId,
         reports: Reports,
     ) {
-        if reports.is_empty() {
-            return;
-        }
         if let Some(line) = reports.release_line
             && let Some(lock) = self.lines.get(line.0 as usize)
         {
@@ -323,11 +333,12 @@ impl<P: Platform> Engine<P> {
                 line.vc = None;
             }
         }
-        if reports.adapter_quiet || reports.freed.is_some() {
+        if reports.adapter_quiet || reports.freed {
             let mut adapter = entry.ctx().lock(&self.adapter);
-            if let Some(stats) = reports.freed {
-                adapter.retired.add(&stats);
-                adapter.free.push(vc.index());
+            if reports.freed {
+                let (state, cx) = adapter.split();
+                let mut slot = cx.lock(&self.vcs[vc.index() as usize]);
+                state.retire(vc.index(), &mut slot);
             }
             if reports.adapter_quiet && adapter.quiesce.report() {
                 Self::quiesced(&mut adapter);
@@ -410,23 +421,23 @@ impl<P: Platform> Engine<P> {
         slot.is(vc).then_some(slot.reported_link())
     }
 
-    /// The adapter's statistics: deleted VCs' counters plus a walk over the live ones.
+    /// The adapter's statistics: deleted VCs' counters plus a walk over the pool. The walk
+    /// holds the adapter lock, which retiring a slot's counters needs too, so every counter is
+    /// counted exactly once: in its slot or in the retired total. Nothing on the data path
+    /// touches the adapter: each packet counts in its own VC only.
     pub fn adapter_stats(&self) -> crate::stats::AdapterStats {
         let mut entry = Entry::<P>::new();
-        let mut total = {
-            let adapter = entry.ctx().lock(&self.adapter);
-            crate::stats::AdapterStats {
-                vcs: adapter.retired,
-                receive_unknown_session: adapter.receive_unknown_session,
-                send_stale_vc: adapter.send_stale_vc,
-                vcs_in_use: self.config.max_vcs - adapter.free.len() as u32,
-            }
+        let mut adapter = entry.ctx().lock(&self.adapter);
+        let (adapter, mut cx) = adapter.split();
+        let mut total = crate::stats::AdapterStats {
+            vcs: adapter.retired,
+            receive_unknown_session: adapter.receive_unknown_session,
+            send_stale_vc: adapter.send_stale_vc,
+            vcs_in_use: self.config.max_vcs - adapter.free.len() as u32,
         };
         for lock in self.vcs.iter() {
-            let slot = entry.ctx().lock(lock);
-            if slot.allocated {
-                total.vcs.add(&slot.stats);
-            }
+            // A freed slot whose counters are not retired yet still holds them; others hold 0.
+            total.vcs.add(&cx.reborrow().lock(lock).stats);
         }
         total
     }

@@ -88,8 +88,8 @@ pub(crate) struct Reports {
     pub binding_quiet: Option<BindingId>,
     /// The call left this line.
     pub release_line: Option<LineId>,
-    /// The slot was freed: return it to the pool, keep its statistics.
-    pub freed: Option<VcStats>,
+    /// The slot was freed: move its statistics to the adapter and return it to the pool.
+    pub freed: bool,
     /// Hang up the loopback peer.
     pub loopback_down: Option<VcId>,
     /// The incoming end of a loopback pair is connected: bring the dialing end up.
@@ -101,7 +101,7 @@ impl Reports {
         self.adapter_quiet |= from.adapter_quiet;
         self.binding_quiet = self.binding_quiet.or(from.binding_quiet);
         self.release_line = self.release_line.or(from.release_line);
-        self.freed = self.freed.or(from.freed);
+        self.freed |= from.freed;
         self.loopback_down = self.loopback_down.or(from.loopback_down);
         self.loopback_up = self.loopback_up.or(from.loopback_up);
     }
@@ -110,7 +110,7 @@ impl Reports {
         !self.adapter_quiet
             && self.binding_quiet.is_none()
             && self.release_line.is_none()
-            && self.freed.is_none()
+            && !self.freed
             && self.loopback_down.is_none()
             && self.loopback_up.is_none()
     }
@@ -153,6 +153,9 @@ pub(crate) struct VcSlot<P: Platform> {
     rx_budget: u32,
     pub(crate) in_flight: u32,
     pumping: bool,
+    /// This operation put its event straight into the batch (the pump was free and nothing
+    /// older was waiting): it takes the pump and comes back after the flush.
+    direct: bool,
     /// Rejections recorded in batches of entries that did not own the pump, not yet flushed.
     rejecting: u32,
     fresh_rejects: u32,
@@ -187,6 +190,7 @@ impl<P: Platform> VcSlot<P> {
             rx_budget,
             in_flight: 0,
             pumping: false,
+            direct: false,
             rejecting: 0,
             fresh_rejects: 0,
             paused: false,
@@ -226,18 +230,24 @@ impl<P: Platform> VcSlot<P> {
         self.wait_adapter = false;
         self.wait_binding = None;
         self.delete_pending = false;
-        self.stats = VcStats::default();
+        debug_assert_eq!(self.stats, VcStats::default(), "statistics never retired");
     }
 
-    /// Gives the slot back (the caller returns the index to the pool). A new generation makes
-    /// every handle to the old VC stale.
-    pub(crate) fn free(&mut self) -> VcStats {
+    /// Gives the slot back. A new generation makes every handle to the old VC stale. The slot
+    /// keeps its statistics until the adapter retires them and returns the index to the pool
+    /// (`AdapterState::retire`), so a walk over the pool never misses them.
+    pub(crate) fn free(&mut self) {
         self.allocated = false;
         self.generation = if self.generation >= crate::ids::MAX_GENERATION {
             1
         } else {
             self.generation + 1
         };
+    }
+
+    /// The statistics of a freed slot, moved out for the adapter's total.
+    pub(crate) fn take_stats(&mut self) -> VcStats {
+        debug_assert!(!self.allocated);
         core::mem::take(&mut self.stats)
     }
 
@@ -301,10 +311,27 @@ impl<P: Platform> VcSlot<P> {
             }
         };
         let rejected = match verdict {
-            Ok(()) => match self.queue.push(Queued { packet, len }) {
-                Ok(()) => return,
-                Err(back) => (back.packet, status::RESOURCES),
-            },
+            Ok(()) => {
+                // The common case, straight to the batch: what `drain` would do with this
+                // packet after queueing it, when nothing is queued before it.
+                if self.may_go_direct(batch)
+                    && self.queue.is_empty()
+                    && let Output::Transmit(route) = self.output()
+                {
+                    self.in_flight += 1;
+                    self.direct = true;
+                    batch.push(Event::Transmit {
+                        route,
+                        tag: TxTag { vc: id, len },
+                        packet,
+                    });
+                    return;
+                }
+                match self.queue.push(Queued { packet, len }) {
+                    Ok(()) => return,
+                    Err(back) => (back.packet, status::RESOURCES),
+                }
+            }
             Err(status) => (packet, status),
         };
         self.reject(id, rejected.0, rejected.1, batch);
@@ -342,6 +369,15 @@ impl<P: Platform> VcSlot<P> {
         } else {
             self.stats.send_errors += 1;
         }
+        if self.may_go_direct(batch) {
+            self.direct = true;
+            batch.push(Event::SendComplete {
+                vc: id,
+                packet,
+                status,
+            });
+            return;
+        }
         // Room is guaranteed: completions in the outbox never exceed MaxSendWindow (a frame is
         // transmitted only when the outbox is empty, and at most `window` are in flight).
         if self.outbox.push(Out::Complete { packet, status }).is_err() {
@@ -350,12 +386,17 @@ impl<P: Platform> VcSlot<P> {
     }
 
     /// A received frame for this VC: queued for indication, or dropped and counted.
-    pub(crate) fn received(&mut self, packet: P::Rx, len: u32, batch: &mut Batch<P>) {
+    pub(crate) fn received(&mut self, id: VcId, packet: P::Rx, len: u32, batch: &mut Batch<P>) {
         let status = if self.phase != VcPhase::Active || self.paused || self.halting {
             status::NOT_ACCEPTED
         } else if self.rx_queued >= self.rx_budget {
             self.stats.wan.buffer_overrun_errors += 1;
             status::RESOURCES
+        } else if self.may_go_direct(batch) {
+            self.stats.wan.received(len);
+            self.direct = true;
+            batch.push(Event::IndicateReceive { vc: id, packet });
+            return;
         } else {
             match self.outbox.push(Out::Indicate { packet }) {
                 Ok(()) => {
@@ -379,10 +420,22 @@ impl<P: Platform> VcSlot<P> {
         batch.push(Event::ReceiveDropped { packet, status });
     }
 
+    /// Whether an event may skip the outbox: no entry owns the pump (this one takes it in
+    /// `after_op`, in the same critical section), nothing older waits, and the batch has room.
+    /// Then the event is next in the VC's order and this entry delivers it.
+    fn may_go_direct(&self, batch: &Batch<P>) -> bool {
+        !self.pumping && self.outbox.is_empty() && batch.room() > 0
+    }
+
     /// After an operation under the lock: become the pump owner if there is none and drain.
     pub(crate) fn after_op(&mut self, id: VcId, batch: &mut Batch<P>) -> Followup {
         let fresh = core::mem::take(&mut self.fresh_rejects);
+        let direct = core::mem::take(&mut self.direct);
         if self.pumping {
+            debug_assert!(
+                !direct,
+                "an event went direct while another entry owned the pump"
+            );
             self.rejecting += fresh;
             return Followup {
                 more: false,
@@ -391,15 +444,7 @@ impl<P: Platform> VcSlot<P> {
             };
         }
         self.pumping = true;
-        let (more, reports) = self.drain(id, batch, fresh > 0);
-        if !more {
-            self.pumping = false;
-        }
-        Followup {
-            more,
-            transit: 0,
-            reports,
-        }
+        self.owner_round(id, batch, fresh > 0 || direct)
     }
 
     /// The pump owner's next round, after it flushed the previous one.
@@ -412,15 +457,18 @@ impl<P: Platform> VcSlot<P> {
         debug_assert!(self.pumping);
         self.rejecting -= settle_transit;
         let fresh = core::mem::take(&mut self.fresh_rejects);
-        let (more, reports) = self.drain(id, batch, fresh > 0);
-        if !more {
+        self.owner_round(id, batch, fresh > 0)
+    }
+
+    /// A round of the pump's owner: drain, and give the pump up when there is nothing left to
+    /// come back for. `pushed`: this entry's batch already holds events of the VC.
+    fn owner_round(&mut self, id: VcId, batch: &mut Batch<P>, pushed: bool) -> Followup {
+        let mut followup = Followup::default();
+        followup.more = self.drain(id, batch, pushed, &mut followup.reports);
+        if !followup.more {
             self.pumping = false;
         }
-        Followup {
-            more,
-            transit: 0,
-            reports,
-        }
+        followup
     }
 
     /// A non-owner whose rejections are now flushed says so, and takes over the pump if free.
@@ -458,7 +506,13 @@ impl<P: Platform> VcSlot<P> {
 
     /// One round of the owner: outbox first, then the queue as far as the window allows; with
     /// nothing to move, the checks that need everything flushed. Returns whether to come back.
-    fn drain(&mut self, id: VcId, batch: &mut Batch<P>, mut pushed: bool) -> (bool, Reports) {
+    fn drain(
+        &mut self,
+        id: VcId,
+        batch: &mut Batch<P>,
+        mut pushed: bool,
+        reports: &mut Reports,
+    ) -> bool {
         while batch.room() > 0 {
             let Some(out) = self.outbox.pop() else { break };
             if let Out::Indicate { .. } = out {
@@ -468,7 +522,7 @@ impl<P: Platform> VcSlot<P> {
             pushed = true;
         }
         if !self.outbox.is_empty() {
-            return (true, Reports::default());
+            return true;
         }
         while batch.room() > 0 && !self.queue.is_empty() {
             match self.output() {
@@ -494,24 +548,20 @@ impl<P: Platform> VcSlot<P> {
             }
             pushed = true;
         }
-        if pushed {
-            return (true, Reports::default());
-        }
-        self.settle(id, batch)
+        pushed || self.settle(id, batch, reports)
     }
 
     /// Everything this VC produced is flushed: advance what waits for that.
-    fn settle(&mut self, id: VcId, batch: &mut Batch<P>) -> (bool, Reports) {
-        let mut reports = Reports::default();
+    fn settle(&mut self, id: VcId, batch: &mut Batch<P>, reports: &mut Reports) -> bool {
         if self.rejecting != 0 || self.in_flight != 0 {
-            return (false, reports);
+            return false;
         }
         if let Some(binding) = self.wait_binding.take() {
             reports.binding_quiet = Some(binding);
         }
         if !self.queue.is_empty() {
             // Held by a closed window: not drained, but nothing is on the wire either.
-            return (false, reports);
+            return false;
         }
         if core::mem::take(&mut self.wait_adapter) {
             reports.adapter_quiet = true;
@@ -519,12 +569,13 @@ impl<P: Platform> VcSlot<P> {
         if self.phase == VcPhase::Closing {
             self.become_(VcPhase::Deactivating);
             batch.push(Event::DeactivateVc { vc: id });
-            return (true, reports);
+            return true;
         }
         if self.delete_pending {
-            reports.freed = Some(self.free());
+            self.free();
+            reports.freed = true;
         }
-        (false, reports)
+        false
     }
 
     /// The call is over (after deactivation, or before activation): complete what the client
