@@ -101,11 +101,6 @@ impl Asm {
         self.bytes(&[0x48, 0x89, 0xC1])
     }
 
-    /// mov r9, rcx
-    pub fn mov_r9_rcx(self) -> Self {
-        self.bytes(&[0x49, 0x89, 0xC9])
-    }
-
     /// mov rcx, [rip + target]
     pub fn load_rcx(self, target: Target) -> Self {
         self.rip_relative(&[0x48, 0x8B, 0x0D], target)

@@ -189,7 +189,8 @@ fn a_double_free_is_caught() {
     assert_eq!(violation(&outcome).0, "POOL_FREE");
 }
 
-/// Queues a work item whose routine (function 1) prints its context, frees the item and, when
+/// Queues a work item whose routine (function 1) prints its context (as DbgPrintEx's
+/// component), frees the item and, when
 /// `leave_locked`, returns holding a spin lock.
 fn work_item_functions(leave_locked: bool) -> Vec<Function> {
     let queue = Asm::default()
@@ -205,8 +206,6 @@ fn work_item_functions(leave_locked: bool) -> Vec<Function> {
     let routine = Asm::default()
         .prologue()
         .store_rdx(SAVED)
-        .mov_r9_rcx()
-        .mov_ecx(0x4d)
         .mov_edx(3)
         .mov_r8d(0)
         .call_import(DBG_PRINT)
@@ -226,7 +225,7 @@ fn a_work_item_runs_on_a_processor_at_passive_level() {
     let outcome = run_all("work_item", work_item_functions(false));
     outcome.expect_ok();
     assert!(
-        outcome.observation("dbgprint").contains("arg1=0x77"),
+        outcome.observation("dbgprint").contains("component=119"),
         "the routine did not get its context: {:?}",
         outcome.report.observations
     );

@@ -106,6 +106,9 @@ pub enum Event {
         status: i32,
     },
     UnbindComplete,
+    PauseComplete {
+        adapter: usize,
+    },
 }
 
 struct Log {

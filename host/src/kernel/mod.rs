@@ -17,6 +17,7 @@ pub mod processors;
 pub mod protocol;
 pub mod raw;
 pub mod sync;
+pub mod sync_event;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -6,6 +6,7 @@
 
 use rswan_ndis::status;
 
+use crate::kernel::events::{self, Event};
 use crate::kernel::objects::{self, Adapter};
 use crate::kernel::{RegisteredMiniport, kernel};
 use crate::loader::memmap::{self, poke, poke_u16, poke_u32, poke_usize};
@@ -117,7 +118,10 @@ pub fn restart() -> Result<(), String> {
     }
 }
 
-/// MiniportPause (Running -> Paused); synchronously, as for restart.
+/// How long a pended pause may take.
+const PAUSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// MiniportPause (Running -> Paused); a pended pause completes with NdisMPauseComplete.
 pub fn pause() -> Result<(), String> {
     let miniport = miniport()?;
     let adapter = adapter()?;
@@ -132,6 +136,14 @@ pub fn pause() -> Result<(), String> {
     memmap::release(parameters);
     match result {
         status::SUCCESS => Ok(()),
+        status::PENDING => {
+            let handle = adapter.handle;
+            events::take(
+                PAUSE_LIMIT,
+                |e| matches!(e, Event::PauseComplete { adapter } if *adapter == handle),
+            )?;
+            Ok(())
+        }
         other => Err(format!("MiniportPause returned {:#010x}", other as u32)),
     }
 }

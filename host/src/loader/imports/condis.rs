@@ -27,6 +27,10 @@ pub fn exports() -> Vec<(&'static str, usize)> {
             ndis_m_set_miniport_attributes as *const () as usize,
         ),
         (
+            "NdisMPauseComplete",
+            ndis_m_pause_complete as *const () as usize,
+        ),
+        (
             "NdisMCmRegisterAddressFamilyEx",
             ndis_m_cm_register_address_family_ex as *const () as usize,
         ),
@@ -140,6 +144,16 @@ extern "win64" fn ndis_m_set_miniport_attributes(
             status::INVALID_PARAMETER
         }
     }
+}
+
+/// WDK: NdisMPauseComplete function. IRQL: <= DISPATCH_LEVEL. Completes a MiniportPause
+/// that returned NDIS_STATUS_PENDING.
+extern "win64" fn ndis_m_pause_complete(adapter_handle: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisMPauseComplete");
+    no_lock_held("NdisMPauseComplete", caller());
+    events::push(Event::PauseComplete {
+        adapter: adapter_handle,
+    });
 }
 
 /// WDK: NdisMCmRegisterAddressFamilyEx function. IRQL: PASSIVE_LEVEL.

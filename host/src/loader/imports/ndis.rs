@@ -18,6 +18,7 @@ use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
 use crate::kernel::{
     RegisteredProtocol, caller, condis, deferred, kernel, packets, protocol, require_irql_at_most,
+    sync_event,
 };
 use crate::loader::imports::lockword;
 use crate::loader::{call_handler, guest, handles, memmap, memory};
@@ -108,6 +109,13 @@ pub fn exports() -> Vec<(&'static str, usize)> {
             "NdisDprReleaseSpinLock",
             ndis_dpr_release_spin_lock as *const () as usize,
         ),
+        (
+            "NdisInitializeEvent",
+            ndis_initialize_event as *const () as usize,
+        ),
+        ("NdisSetEvent", ndis_set_event as *const () as usize),
+        ("NdisResetEvent", ndis_reset_event as *const () as usize),
+        ("NdisWaitEvent", ndis_wait_event as *const () as usize),
         (
             "NdisAllocateIoWorkItem",
             ndis_allocate_io_work_item as *const () as usize,
@@ -681,4 +689,40 @@ extern "win64" fn ndis_advance_net_buffer_data_start(
         );
     }
     packets::advance(net_buffer, data_offset_delta, free_mdl != 0);
+}
+
+/// WDK: NdisInitializeEvent function. IRQL: PASSIVE_LEVEL.
+extern "win64" fn ndis_initialize_event(event: usize) {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisInitializeEvent");
+    sync_event::initialize(event);
+}
+
+/// WDK: NdisSetEvent function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_set_event(event: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisSetEvent");
+    sync_event::set(event);
+}
+
+/// WDK: NdisResetEvent function. IRQL: <= DISPATCH_LEVEL.
+extern "win64" fn ndis_reset_event(event: usize) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisResetEvent");
+    sync_event::reset(event);
+}
+
+/// WDK: NdisWaitEvent function. IRQL: PASSIVE_LEVEL. TRUE if the event was signalled; a wait
+/// without limit that outlasts the host's bound is a lost completion.
+extern "win64" fn ndis_wait_event(event: usize, milliseconds: u32) -> u8 {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisWaitEvent");
+    match sync_event::wait(event, milliseconds) {
+        sync_event::Wait::Signalled => 1,
+        sync_event::Wait::TimedOut => 0,
+        sync_event::Wait::Stuck => crate::kernel::checks::stop(&crate::verifier::Violation::new(
+            "LOST_COMPLETION",
+            format!(
+                "NdisWaitEvent without a limit at {{site:0}} still unsignalled after {} s: the completion it waits for never came",
+                sync_event::UNBOUNDED_WAIT_LIMIT.as_secs()
+            ),
+            vec![caller()],
+        )),
+    }
 }

@@ -6,6 +6,7 @@ use crate::kernel::sync::{self, Acquire};
 use crate::kernel::{caller, require_irql_at_most};
 use crate::loader::cpu;
 use crate::loader::imports::lockword;
+use crate::loader::memmap;
 use crate::loader::memory;
 use crate::report;
 
@@ -87,31 +88,93 @@ extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
     sync::lower_to(new_irql);
 }
 
-/// The longest format string DbgPrintEx shows (its output is limited to 512 bytes).
+/// The longest message DbgPrintEx shows (its output is limited to 512 bytes).
 const DBG_PRINT_MAX: usize = 512;
 
-/// WDK: DbgPrintEx. IRQL: any (<= DIRQL). Variadic: in the Microsoft x64 convention the first
-/// variadic arguments arrive in R9 and on the stack like fixed ones; the message is written
-/// as an observation with its format string and the first argument, unformatted.
-extern "win64" fn dbg_print_ex(component: u32, level: u32, format: *const u8, first: usize) -> i32 {
+/// Reads a NUL-terminated string of at most DBG_PRINT_MAX bytes from live memory.
+fn c_string(address: usize) -> String {
     let mut text = Vec::new();
-    if !format.is_null() {
-        for offset in 0..DBG_PRINT_MAX {
-            // SAFETY: the driver passes a NUL-terminated format string; reading stops at its
-            // NUL (or at the documented output limit).
-            let byte = unsafe { format.wrapping_add(offset).read() };
-            if byte == 0 {
-                break;
+    while text.len() < DBG_PRINT_MAX && memmap::is_live(address + text.len(), 1) {
+        let byte = memmap::peek(address + text.len(), 1, "DbgPrintEx string")[0];
+        if byte == 0 {
+            break;
+        }
+        text.push(byte);
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// Formats a DbgPrintEx message: %s (from live memory), %d, %u, %x, %X, %p, %c and %%, each
+/// with the next argument; width and length modifiers are skipped.
+fn format_message(format: &str, args: &[usize]) -> String {
+    let mut out = String::new();
+    let mut args = args.iter().copied();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        while chars.peek().is_some_and(|c| {
+            c.is_ascii_digit() || matches!(c, '-' | '.' | 'l' | 'h' | 'I' | 'z' | '#')
+        }) {
+            chars.next();
+        }
+        let mut value = || args.next().unwrap_or(0);
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some('s') => out.push_str(&c_string(value())),
+            Some('d' | 'i') => out.push_str(&(value() as i32).to_string()),
+            Some('u') => out.push_str(&(value() as u32).to_string()),
+            Some('x') => out.push_str(&format!("{:x}", value())),
+            Some('X') => out.push_str(&format!("{:X}", value())),
+            Some('p') => out.push_str(&format!("{:#x}", value())),
+            Some('c') => out.push(char::from(value() as u8)),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
             }
-            text.push(byte);
+            None => out.push('%'),
         }
     }
+    out
+}
+
+/// WDK: DbgPrintEx. IRQL: any (<= DIRQL). Variadic: in the Microsoft x64 convention the
+/// variadic arguments arrive in R9 and then in the caller's stack slots, exactly like fixed
+/// ones, so the first five are read as parameters (slots past what the caller passed hold
+/// its own stack, unused by a format that does not ask for them). The message becomes a
+/// `dbgprint` observation.
+extern "win64" fn dbg_print_ex(
+    component: u32,
+    level: u32,
+    format: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+) -> i32 {
+    let message = format_message(&c_string(format), &[a1, a2, a3, a4, a5]);
     report::observe(
         "dbgprint",
-        format!(
-            "component={component} level={level} arg1={first:#x} {}",
-            String::from_utf8_lossy(&text).trim_end()
-        ),
+        format!("component={component} level={level} {}", message.trim_end()),
     );
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_message;
+
+    #[test]
+    fn messages_are_formatted_like_printf() {
+        assert_eq!(
+            format_message(
+                "n=%d u=%u x=%08x p=%p %% %c",
+                &[usize::MAX, 7, 0xab, 0x10, 65]
+            ),
+            "n=-1 u=7 x=ab p=0x10 % A"
+        );
+    }
 }
