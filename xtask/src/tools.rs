@@ -4,6 +4,7 @@
 //! project's machines do); anywhere else the error names the command that fixes it.
 //! `RSWAN_NO_INSTALL=1` turns installing off, so that a missing tool is an error.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -35,17 +36,29 @@ pub const LLVM_READOBJ: Tool = Tool {
     purpose: "reading the driver image independently in the image checks",
 };
 
-/// Debian packages the whole test suite needs beyond the tools above: real PPPoE peers and
-/// packet dissection (tests/), libclang for bindgen's layout checks (crates/ndis), Python's
-/// asn1crypto to parse catalogs independently, and iproute2 for network namespaces.
+/// Debian packages the whole test suite needs: signing and image readers (xtask), Python's
+/// asn1crypto and pefile as independent parsers of catalogs and images, iproute2 for network
+/// namespaces, the real PPPoE peers (rp-pppoe's `pppoe`, `l2tpns`) and `tshark` for the wire
+/// checks (tests/), and libclang with the mingw-w64 DDK headers for bindgen's layout checks
+/// (crates/ndis).
 pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
     "osslsigncode",
     "openssl",
     "llvm",
-    "iproute2",
     "python3-asn1crypto",
     "python3-pefile",
+    "iproute2",
+    "pppoe",
+    "l2tpns",
+    "tshark",
+    "libclang-dev",
+    "mingw-w64-common",
 ];
+
+/// Answers to the questions some of those packages ask on install (debconf-set-selections
+/// format): tshark's "should non-root users capture packets?".
+pub const DEBCONF_SELECTIONS: &str =
+    "wireshark-common wireshark-common/install-setuid boolean false\n";
 
 /// Finds `tool` on PATH, installing its package first if allowed.
 pub fn require(tool: Tool) -> Result<PathBuf> {
@@ -92,7 +105,7 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         .into());
     }
     eprintln!("xtask: apt-get install {}", missing.join(" "));
-    // Packages such as tshark ask questions on install; answer them with the defaults.
+    preseed_debconf()?;
     let status = Command::new("apt-get")
         .args(["update", "-qq"])
         .env("DEBIAN_FRONTEND", "noninteractive")
@@ -107,6 +120,21 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         .status()?;
     if !status.success() {
         return Err(format!("`apt-get install {}` failed", missing.join(" ")).into());
+    }
+    Ok(())
+}
+
+fn preseed_debconf() -> Result<()> {
+    let mut child = Command::new("debconf-set-selections")
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("debconf-set-selections has no stdin")?
+        .write_all(DEBCONF_SELECTIONS.as_bytes())?;
+    if !child.wait()?.success() {
+        return Err("debconf-set-selections failed".into());
     }
     Ok(())
 }
