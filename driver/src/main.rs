@@ -1,15 +1,30 @@
 //! `rswan.sys`: an NDIS 6 CoNDIS WAN miniport with an integrated TAPI-proxy call manager above
 //! and an NDIS protocol carrying PPP over Ethernet below.
 //!
-//! This crate is glue only: NDIS entry points that hand their work to the engine. All unsafe
-//! code of the image is here and in `rswan-ndis`; every unsafe block states why it is sound.
+//! This crate is glue only: NDIS entry points that hand their work to the engine
+//! (`rswan-engine`) and answer requests with the pure logic of `rswan-ndis`. All unsafe code of
+//! the image is here and in `rswan-ndis`; every unsafe block states why it is sound.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
 
+extern crate alloc;
+
+mod adapter;
+mod allocator;
+mod callmgr;
+mod co;
+mod egress;
 mod miniport;
+mod platform;
+mod requests;
 mod runtime;
+mod rx;
 
 use rswan_ndis::{DriverObject, NdisStatus, UnicodeString};
+
+/// The tag of every pool allocation of the driver ('rswn' in a pool dump).
+pub const POOL_TAG: u32 = u32::from_le_bytes(*b"rswn");
 
 /// The image's entry point (WDK: DriverEntry for NDIS miniport drivers).
 ///

@@ -87,3 +87,25 @@ core::arch::global_asm!(
     "mov eax, [eax + 4]", // the return address
     "jmp eax",
 );
+
+// On x86, 64-bit division has no instruction: LLVM's compiler-builtins call the MSVC helpers
+// `_aulldiv` and `_aullrem`, which the x86 kernel exports (notes/toolchain.md, "Linking").
+#[cfg(target_arch = "x86")]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+unsafe extern "C" {
+    #[link_name = "__aulldiv"]
+    fn aulldiv();
+    #[link_name = "__aullrem"]
+    fn aullrem();
+}
+
+/// Keeps the helpers' import stubs in the image for compiler-builtins, which names them but
+/// is linked after this crate.
+#[cfg(target_arch = "x86")]
+#[used]
+static X86_DIVISION_HELPERS: [unsafe extern "C" fn(); 2] = [aulldiv, aullrem];

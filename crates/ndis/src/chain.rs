@@ -8,9 +8,10 @@
 //!
 //! Nothing here calls NDIS, so every function may run at any IRQL <= DISPATCH_LEVEL.
 
+use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 
-use crate::buffer::{NetBuffer, NetBufferList};
+use crate::buffer::{Mdl, NetBuffer, NetBufferList};
 use crate::types::NdisStatus;
 
 /// One `NET_BUFFER_LIST` the driver owns, unlinked from any chain.
@@ -82,6 +83,49 @@ impl Nbl {
     pub fn first_net_buffer(&mut self) -> Option<&mut NetBuffer> {
         // SAFETY: an owned NBL's NET_BUFFERs belong to it, and `&mut self` is exclusive.
         unsafe { self.get_mut().first_net_buffer.as_mut() }
+    }
+
+    /// `MiniportReserved`: two pointers of the owner's own, in an NBL the miniport allocated.
+    pub fn miniport_reserved(&mut self) -> &mut [*mut c_void; 2] {
+        &mut self.get_mut().miniport_reserved.0
+    }
+
+    /// The MDL chain of the first NET_BUFFER (NULL when there is none).
+    pub fn first_mdl_chain(&mut self) -> *mut Mdl {
+        self.first_net_buffer()
+            .map_or(ptr::null_mut(), |nb| nb.data.mdl_chain)
+    }
+
+    /// Copies the data of the first NET_BUFFER into `out` through `NdisGetDataBuffer`, which
+    /// maps the MDLs; returns its length, or `None` when there is no NET_BUFFER or the data
+    /// does not fit.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn copy_first_net_buffer(&mut self, out: &mut [u8]) -> Option<usize> {
+        let nb = self.first_net_buffer()?;
+        let len = nb.data_length() as usize;
+        if len > out.len() {
+            return None;
+        }
+        if len == 0 {
+            return Some(0);
+        }
+        let nb: *mut NetBuffer = nb;
+        // SAFETY: `nb` is a NET_BUFFER of the owned NBL; `out` has room for `len` bytes, so NDIS
+        // may copy the data there when it is not contiguous.
+        let data = unsafe {
+            crate::imports::NdisGetDataBuffer(nb, len as u32, out.as_mut_ptr().cast(), 1, 0)
+        };
+        let data = data.cast::<u8>().cast_const();
+        if data.is_null() {
+            return None;
+        }
+        if data != out.as_ptr() {
+            // SAFETY: NDIS returned `len` contiguous readable bytes of the NET_BUFFER, which
+            // cannot overlap `out` (the caller's own buffer).
+            unsafe { ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
+        }
+        Some(len)
     }
 
     /// Total data bytes of all NET_BUFFERs.

@@ -14,6 +14,7 @@ use core::ffi::c_void;
 
 use crate::buffer::{Mdl, NetBuffer, NetBufferList, NetBufferListPoolParameters};
 use crate::callmgr::{CoAddressFamily, CoCallParameters};
+use crate::event::NdisEvent;
 use crate::lock::NdisSpinLock;
 use crate::miniport::MiniportDriverCharacteristics;
 use crate::protocol::{OpenParameters, ProtocolDriverCharacteristics};
@@ -65,6 +66,10 @@ unsafe extern "system" {
         miniport_handle: NdisHandle,
         attributes: *const NdisObjectHeader,
     ) -> NdisStatus;
+
+    /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndismpausecomplete). Completes a pause for which
+    /// MiniportPause returned NDIS_STATUS_PENDING.
+    pub fn NdisMPauseComplete(miniport_handle: NdisHandle);
 
     // ---- Call manager (MCM) -----------------------------------------------------------------
 
@@ -292,7 +297,20 @@ unsafe extern "system" {
     /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisgetsystemuptimeex). Milliseconds since boot.
     pub fn NdisGetSystemUpTimeEx(system_up_time: *mut i64);
 
-    // ---- Work items and timers --------------------------------------------------------------
+    // ---- Events, work items and timers -----------------------------------------------------
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndisinitializeevent).
+    pub fn NdisInitializeEvent(event: *mut NdisEvent);
+
+    /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndissetevent).
+    pub fn NdisSetEvent(event: *mut NdisEvent);
+
+    /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisresetevent).
+    pub fn NdisResetEvent(event: *mut NdisEvent);
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndiswaitevent). `ms_to_wait` 0 waits without limit;
+    /// returns `BOOLEAN` TRUE if the event was signalled.
+    pub fn NdisWaitEvent(event: *mut NdisEvent, ms_to_wait: u32) -> u8;
 
     /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisallocateioworkitem).
     pub fn NdisAllocateIoWorkItem(ndis_object_handle: NdisHandle) -> NdisHandle;

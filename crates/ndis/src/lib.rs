@@ -7,13 +7,14 @@
 //!
 //! - Raw structures, with their documented 32- and 64-bit layouts checked at compile time
 //!   ([`layout`]): [`buffer`] (MDL, NET_BUFFER, NET_BUFFER_LIST), [`miniport`], [`callmgr`],
-//!   [`protocol`], [`request`], [`wan`], [`tapi`], [`lock`], [`timer`]; constants in [`oids`]
+//!   [`protocol`], [`request`], [`wan`], [`tapi`], [`lock`], [`event`], [`timer`]; constants in [`oids`]
 //!   and next to each structure.
 //! - Every function imported from the kernel, in [`imports`].
 //! - Thin safe wrappers, each documenting its IRQL: [`chain`] (owned NBLs and NBL queues),
-//!   [`lock::SpinLock`], [`timer::Timer`], [`timer::IoWorkItem`], [`memory::PoolBox`],
+//!   [`lock::SpinLock`], [`event::Event`], [`timer::Timer`], [`timer::IoWorkItem`], [`memory::PoolBox`],
 //!   [`memory::NblPool`], [`debug`] (DbgPrintEx lines).
-//! - Pure request logic without `unsafe`, tested on the host: [`oid`] (general and WAN OIDs)
+//! - Pure request logic without `unsafe`, tested on the host: [`oid`] (general and WAN OIDs),
+//!   [`call_params`] (TAPI make-call parsing, incoming-call parameter blocks)
 //!   and [`tapi_caps`] (the TAPI caps OIDs).
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -21,9 +22,11 @@
 pub mod layout;
 
 pub mod buffer;
+pub mod call_params;
 pub mod callmgr;
 pub mod chain;
 pub mod debug;
+pub mod event;
 pub mod imports;
 pub mod lock;
 pub mod memory;

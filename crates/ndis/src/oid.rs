@@ -92,7 +92,8 @@ pub(crate) fn le_bytes<const N: usize, const M: usize>(words: [u32; N]) -> [u8; 
     out
 }
 
-fn answer_ulongs<const N: usize>(out: &mut [u8], words: [u32; N]) -> RequestResult {
+/// Writes `words` as little-endian ULONGs, or asks for a bigger buffer.
+pub fn answer_ulongs<const N: usize>(out: &mut [u8], words: [u32; N]) -> RequestResult {
     let needed = 4 * N;
     let Some(dest) = out.get_mut(..needed) else {
         return RequestResult::too_short(needed);

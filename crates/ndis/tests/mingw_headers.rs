@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use rswan_ndis::layout::{Documented, StructLayout};
-use rswan_ndis::{buffer, callmgr, debug, lock, miniport, oid, oids, protocol, status, tapi, wan};
+use rswan_ndis::{
+    buffer, callmgr, debug, event, lock, miniport, oid, oids, protocol, status, tapi, wan,
+};
 
 /// The two targets: index 0 is 32-bit, 1 is 64-bit, as in the layout tables.
 const TARGETS: [&str; 2] = ["i686-w64-mingw32", "x86_64-w64-mingw32"];
@@ -285,6 +287,8 @@ fn parsed(unit: Unit, width: usize) -> &'static Parsed {
 const ALLOWED_TYPES: &[&str] = &[
     "_MDL",
     "_NDIS_SPIN_LOCK",
+    "_KEVENT",
+    "_NDIS_EVENT",
     "_CO_ADDRESS_FAMILY",
     "_CO_SAP",
     "_flowspec",
@@ -364,6 +368,8 @@ fn cases() -> Vec<Case> {
     vec![
         case::<buffer::Mdl>(Ndis),
         case::<lock::NdisSpinLock>(Ndis),
+        case::<event::Kevent>(Ndis),
+        case::<event::NdisEvent>(Ndis),
         case::<callmgr::CoAddressFamily>(Ndis),
         case::<callmgr::CoSap>(Ndis),
         case::<callmgr::CoFlowParameters>(Ndis),
