@@ -383,14 +383,14 @@ impl<P: Platform> Engine<P> {
         }
         match route {
             Route::Pppoe(_) => slot.control(Control::Hangup(route)),
-            Route::Loopback(peer) => reports.loopback_down = Some(peer),
+            Route::Loopback(peer) => reports.set_loopback_down(peer),
         }
     }
 
     /// Stops the discovery of a call being dialed (or tells the loopback peer).
     pub(super) fn cancel_dial(slot: &mut super::vc::VcSlot<P>, reports: &mut Reports) {
         match (slot.route, slot.line) {
-            (Some(Route::Loopback(peer)), _) => reports.loopback_down = Some(peer),
+            (Some(Route::Loopback(peer)), _) => reports.set_loopback_down(peer),
             (_, Some(line)) => slot.control(Control::CancelDial(line)),
             _ => {}
         }
@@ -423,7 +423,7 @@ impl<P: Platform> Engine<P> {
                 } else {
                     slot.control(Control::CallConnected);
                     if let Some(Route::Loopback(peer)) = slot.route {
-                        reports.loopback_up = Some((peer, slot.link));
+                        reports.set_loopback_up(peer, slot.link);
                     }
                 }
                 slot.control(Control::LinkParams(slot.reported_link()));

@@ -29,14 +29,13 @@ impl<P: Platform> Engine<P> {
     pub fn send(&self, vc: VcId, packet: P::Tx, len: u32, sink: &mut impl Egress<P>) {
         let mut entry = Entry::<P>::new();
         let mut packet = Some(packet);
-        let step = self.vc_step(entry.ctx(), vc, |slot, id, vcx| {
+        let done = self.vc_op(&mut entry, sink, vc, |slot, id, vcx| {
             if let Some(packet) = packet.take() {
                 slot.admit(id, packet, len, vcx.batch());
             }
         });
-        match step {
-            Some(((), followup)) => self.finish(&mut entry, sink, vc, followup),
-            None => self.reject_stale(&mut entry, sink, vc, packet),
+        if done.is_none() {
+            self.reject_stale(&mut entry, sink, vc, packet);
         }
     }
 
@@ -70,14 +69,13 @@ impl<P: Platform> Engine<P> {
     ) {
         let mut entry = Entry::<P>::new();
         let mut packet = Some(packet);
-        let step = self.vc_step(entry.ctx(), tag.vc, |slot, id, vcx| {
+        let done = self.vc_op(&mut entry, sink, tag.vc, |slot, id, vcx| {
             if let Some(packet) = packet.take() {
                 slot.transmitted(id, tag, packet, status, vcx.batch());
             }
         });
-        match step {
-            Some(((), followup)) => self.finish(&mut entry, sink, tag.vc, followup),
-            None => self.reject_stale(&mut entry, sink, tag.vc, packet),
+        if done.is_none() {
+            self.reject_stale(&mut entry, sink, tag.vc, packet);
         }
     }
 
@@ -138,7 +136,7 @@ impl<P: Platform> Engine<P> {
         len: u32,
     ) {
         let mut packet = Some(packet);
-        let step = self.vc_step(entry.ctx(), vc, |slot, id, vcx| {
+        let done = self.vc_op(entry, sink, vc, |slot, id, vcx| {
             let Some(packet) = packet.take() else { return };
             if slot.route == Some(route) {
                 slot.received(id, packet, len, vcx.batch());
@@ -151,17 +149,14 @@ impl<P: Platform> Engine<P> {
                 });
             }
         });
-        match step {
-            Some(((), followup)) => self.finish(entry, sink, vc, followup),
-            None => {
-                if let Some(packet) = packet {
-                    entry.batch().push(Event::ReceiveDropped {
-                        packet,
-                        status: status::NOT_ACCEPTED,
-                    });
-                }
-                entry.flush(sink);
+        if done.is_none() {
+            if let Some(packet) = packet {
+                entry.batch().push(Event::ReceiveDropped {
+                    packet,
+                    status: status::NOT_ACCEPTED,
+                });
             }
+            entry.flush(sink);
         }
     }
 
@@ -198,7 +193,7 @@ impl<P: Platform> Engine<P> {
         sink: &mut impl Egress<P>,
     ) -> Status {
         let mut entry = Entry::<P>::new();
-        let step = self.vc_step(entry.ctx(), vc, |slot, _, _| {
+        let result = self.vc_op(&mut entry, sink, vc, |slot, _, _| {
             slot.link = params;
             if slot.phase != VcPhase::Active {
                 return status::SUCCESS;
@@ -209,12 +204,6 @@ impl<P: Platform> Engine<P> {
                 Err(()) => status::RESOURCES,
             }
         });
-        match step {
-            Some((result, followup)) => {
-                self.finish(&mut entry, sink, vc, followup);
-                result
-            }
-            None => status::INVALID_PARAMETER,
-        }
+        result.unwrap_or(status::INVALID_PARAMETER)
     }
 }

@@ -285,6 +285,29 @@ impl<P: Platform> Engine<P> {
         Some((result, followup))
     }
 
+    /// A VC step from the entry's own context, then its follow-up with no lock held: the shape
+    /// of every data-path operation. `None` when the handle is stale (`op` did not run).
+    fn vc_op<R>(
+        &self,
+        entry: &mut Entry<P>,
+        sink: &mut impl Egress<P>,
+        vc: VcId,
+        op: impl FnOnce(&mut VcSlot<P>, VcId, &mut Ctx<'_, Vc, P>) -> R,
+    ) -> Option<R> {
+        let lock = self.vcs.get(vc.index() as usize)?;
+        let (result, followup) = {
+            let mut guard = entry.ctx().lock(lock);
+            let (slot, mut vcx) = guard.split();
+            if !slot.is(vc) {
+                return None;
+            }
+            let result = op(slot, vc, &mut vcx);
+            (result, slot.after_op(vc, vcx.batch()))
+        };
+        self.finish(entry, sink, vc, followup);
+        Some(result)
+    }
+
     /// After a VC step, with no lock held: flush, act on reports, and keep pumping while this
     /// entry owns the VC's pump.
     fn finish(
@@ -325,7 +348,7 @@ impl<P: Platform> Engine<P> {
         vc: VcId,
         reports: Reports,
     ) {
-        if let Some(line) = reports.release_line
+        if let Some(line) = reports.release_line()
             && let Some(lock) = self.lines.get(line.0 as usize)
         {
             let mut line = entry.ctx().lock(lock);
@@ -333,18 +356,18 @@ impl<P: Platform> Engine<P> {
                 line.vc = None;
             }
         }
-        if reports.adapter_quiet || reports.freed {
+        if reports.adapter_quiet() || reports.freed() {
             let mut adapter = entry.ctx().lock(&self.adapter);
-            if reports.freed {
+            if reports.freed() {
                 let (state, cx) = adapter.split();
                 let mut slot = cx.lock(&self.vcs[vc.index() as usize]);
                 state.retire(vc.index(), &mut slot);
             }
-            if reports.adapter_quiet && adapter.quiesce.report() {
+            if reports.adapter_quiet() && adapter.quiesce.report() {
                 Self::quiesced(&mut adapter);
             }
         }
-        if let Some(binding) = reports.binding_quiet
+        if let Some(binding) = reports.binding_quiet()
             && let Some(lock) = self.bindings.get(binding.0 as usize)
         {
             let mut state = entry.ctx().lock(lock);
@@ -354,10 +377,10 @@ impl<P: Platform> Engine<P> {
             }
         }
         entry.flush(sink);
-        if let Some(peer) = reports.loopback_down {
+        if let Some(peer) = reports.loopback_down() {
             self.session_down_in(entry, sink, peer, crate::status::CLOSING, false);
         }
-        if let Some((peer, link)) = reports.loopback_up {
+        if let Some((peer, link)) = reports.loopback_up() {
             self.session_up_in(entry, sink, peer, Route::Loopback(vc), link);
         }
     }

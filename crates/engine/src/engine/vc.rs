@@ -79,25 +79,82 @@ pub(crate) struct Queued<P: Platform> {
     len: u32,
 }
 
-/// What a VC operation leaves for after the unlock.
+/// What a VC operation leaves for after the unlock. Written only through the setters, which
+/// keep `any` true once anything is recorded: the data path checks that one flag per round.
 #[derive(Default, Debug)]
 pub(crate) struct Reports {
-    /// The VC drained for an adapter pause or halt.
-    pub adapter_quiet: bool,
-    /// The VC has nothing outstanding on this binding any more (its pause or unbind waits).
-    pub binding_quiet: Option<BindingId>,
-    /// The call left this line.
-    pub release_line: Option<LineId>,
-    /// The slot was freed: move its statistics to the adapter and return it to the pool.
-    pub freed: bool,
-    /// Hang up the loopback peer.
-    pub loopback_down: Option<VcId>,
-    /// The incoming end of a loopback pair is connected: bring the dialing end up.
-    pub loopback_up: Option<(VcId, LinkParams)>,
+    any: bool,
+    adapter_quiet: bool,
+    binding_quiet: Option<BindingId>,
+    release_line: Option<LineId>,
+    freed: bool,
+    loopback_down: Option<VcId>,
+    loopback_up: Option<(VcId, LinkParams)>,
 }
 
 impl Reports {
+    /// The VC drained for an adapter pause or halt.
+    pub(crate) fn set_adapter_quiet(&mut self) {
+        self.adapter_quiet = true;
+        self.any = true;
+    }
+
+    /// The VC has nothing outstanding on this binding any more (its pause or unbind waits).
+    pub(crate) fn set_binding_quiet(&mut self, binding: BindingId) {
+        self.binding_quiet = Some(binding);
+        self.any = true;
+    }
+
+    /// The call left this line.
+    pub(crate) fn set_release_line(&mut self, line: LineId) {
+        self.release_line = Some(line);
+        self.any = true;
+    }
+
+    /// The slot was freed: move its statistics to the adapter and return it to the pool.
+    pub(crate) fn set_freed(&mut self) {
+        self.freed = true;
+        self.any = true;
+    }
+
+    /// Hang up the loopback peer.
+    pub(crate) fn set_loopback_down(&mut self, peer: VcId) {
+        self.loopback_down = Some(peer);
+        self.any = true;
+    }
+
+    /// The incoming end of a loopback pair is connected: bring the dialing end up.
+    pub(crate) fn set_loopback_up(&mut self, peer: VcId, link: LinkParams) {
+        self.loopback_up = Some((peer, link));
+        self.any = true;
+    }
+
+    pub(crate) fn adapter_quiet(&self) -> bool {
+        self.adapter_quiet
+    }
+
+    pub(crate) fn binding_quiet(&self) -> Option<BindingId> {
+        self.binding_quiet
+    }
+
+    pub(crate) fn release_line(&self) -> Option<LineId> {
+        self.release_line
+    }
+
+    pub(crate) fn freed(&self) -> bool {
+        self.freed
+    }
+
+    pub(crate) fn loopback_down(&self) -> Option<VcId> {
+        self.loopback_down
+    }
+
+    pub(crate) fn loopback_up(&self) -> Option<(VcId, LinkParams)> {
+        self.loopback_up
+    }
+
     pub(crate) fn merge(&mut self, from: Reports) {
+        self.any |= from.any;
         self.adapter_quiet |= from.adapter_quiet;
         self.binding_quiet = self.binding_quiet.or(from.binding_quiet);
         self.release_line = self.release_line.or(from.release_line);
@@ -107,12 +164,7 @@ impl Reports {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        !self.adapter_quiet
-            && self.binding_quiet.is_none()
-            && self.release_line.is_none()
-            && !self.freed
-            && self.loopback_down.is_none()
-            && self.loopback_up.is_none()
+        !self.any
     }
 }
 
@@ -506,7 +558,25 @@ impl<P: Platform> VcSlot<P> {
 
     /// One round of the owner: outbox first, then the queue as far as the window allows; with
     /// nothing to move, the checks that need everything flushed. Returns whether to come back.
+    #[inline]
     fn drain(
+        &mut self,
+        id: VcId,
+        batch: &mut Batch<P>,
+        pushed: bool,
+        reports: &mut Reports,
+    ) -> bool {
+        if self.outbox.is_empty() && self.queue.is_empty() {
+            // Nothing waits: the usual round of the data path, kept short.
+            return pushed || self.settle(id, batch, reports);
+        }
+        self.move_out(id, batch, pushed, reports)
+    }
+
+    /// `drain` when the outbox or the queue holds something. Out of line, so the short round
+    /// stays small enough to inline.
+    #[inline(never)]
+    fn move_out(
         &mut self,
         id: VcId,
         batch: &mut Batch<P>,
@@ -557,14 +627,14 @@ impl<P: Platform> VcSlot<P> {
             return false;
         }
         if let Some(binding) = self.wait_binding.take() {
-            reports.binding_quiet = Some(binding);
+            reports.set_binding_quiet(binding);
         }
         if !self.queue.is_empty() {
             // Held by a closed window: not drained, but nothing is on the wire either.
             return false;
         }
         if core::mem::take(&mut self.wait_adapter) {
-            reports.adapter_quiet = true;
+            reports.set_adapter_quiet();
         }
         if self.phase == VcPhase::Closing {
             self.become_(VcPhase::Deactivating);
@@ -573,7 +643,7 @@ impl<P: Platform> VcSlot<P> {
         }
         if self.delete_pending {
             self.free();
-            reports.freed = true;
+            reports.set_freed();
         }
         false
     }
@@ -609,7 +679,9 @@ impl<P: Platform> VcSlot<P> {
         self.route = None;
         self.transport_lost = None;
         self.link = LinkParams::default();
-        reports.release_line = self.line.take();
+        if let Some(line) = self.line.take() {
+            reports.set_release_line(line);
+        }
         if self.owner == VcOwner::CallManager {
             self.control(Control::DeleteVc);
             self.delete_pending = true;
