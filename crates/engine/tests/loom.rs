@@ -372,3 +372,78 @@ fn loom_kb_q219380_call_connects_while_sends_and_receives_race() {
         }
     });
 }
+
+/// A lower edge that completes every transmit inline, and fails the model when the engine
+/// delivers to it while it is still inside the call it made from a delivery: on one VC, the
+/// pump's owner delivers everything, so a nested call must only leave work for it.
+struct InlineSink<'a> {
+    engine: &'a Engine<P>,
+    world: &'a World,
+    inside: bool,
+}
+
+impl Egress<P> for InlineSink<'_> {
+    fn deliver(&mut self, event: Event<P>) {
+        assert!(
+            !self.inside,
+            "{event:?} delivered from inside a nested engine call: recursion"
+        );
+        let rec = match &event {
+            Event::SendComplete { vc, packet, status } => Rec::Complete(*vc, packet.0, *status),
+            Event::Transmit { tag, packet, .. } => Rec::Transmit(tag.vc, packet.0),
+            _ => Rec::Other,
+        };
+        self.world.log.lock().unwrap().push(rec);
+        if let Event::Transmit { tag, packet, .. } = event {
+            self.inside = true;
+            let engine = self.engine;
+            engine.transmit_complete(tag, packet, SUCCESS, self);
+            self.inside = false;
+        }
+    }
+}
+
+#[test]
+fn loom_two_senders_on_one_vc_with_inline_completion_keep_order_without_recursion() {
+    model(|| {
+        let engine = Arc::new(new_engine());
+        let world = Arc::new(World::default());
+        let vc = connect(&engine, &world, 0, 1, 1);
+        world.log.lock().unwrap().clear();
+
+        let (e1, w1) = (engine.clone(), world.clone());
+        let other = thread::spawn(move || {
+            let mut s = InlineSink {
+                engine: &e1,
+                world: &w1,
+                inside: false,
+            };
+            e1.send(vc, Tx(10), 10, &mut s);
+            e1.send(vc, Tx(11), 10, &mut s);
+        });
+        let mut s = InlineSink {
+            engine: &engine,
+            world: &world,
+            inside: false,
+        };
+        engine.send(vc, Tx(0), 10, &mut s);
+        engine.send(vc, Tx(1), 10, &mut s);
+        other.join().unwrap();
+
+        // Every send went out and came back once, whichever thread delivered it.
+        let log = world.log.lock().unwrap().clone();
+        let statuses = completions(&log, &[0, 1, 10, 11]);
+        assert!(statuses.values().all(|s| *s == SUCCESS), "{log:?}");
+        let at = |want: Rec| log.iter().position(|r| *r == want).expect("in the log");
+        for (first, second) in [(0, 1), (10, 11)] {
+            // Each thread's sends keep their order on the wire and in their completions.
+            assert!(at(Rec::Transmit(vc, first)) < at(Rec::Transmit(vc, second)));
+            assert!(
+                at(Rec::Complete(vc, first, SUCCESS)) < at(Rec::Complete(vc, second, SUCCESS))
+            );
+        }
+        for n in [0, 1, 10, 11] {
+            assert!(at(Rec::Transmit(vc, n)) < at(Rec::Complete(vc, n, SUCCESS)));
+        }
+    });
+}
