@@ -438,9 +438,7 @@ fn loom_two_senders_on_one_vc_with_inline_completion_keep_order_without_recursio
         for (first, second) in [(0, 1), (10, 11)] {
             // Each thread's sends keep their order on the wire and in their completions.
             assert!(at(Rec::Transmit(vc, first)) < at(Rec::Transmit(vc, second)));
-            assert!(
-                at(Rec::Complete(vc, first, SUCCESS)) < at(Rec::Complete(vc, second, SUCCESS))
-            );
+            assert!(at(Rec::Complete(vc, first, SUCCESS)) < at(Rec::Complete(vc, second, SUCCESS)));
         }
         for n in [0, 1, 10, 11] {
             assert!(at(Rec::Transmit(vc, n)) < at(Rec::Complete(vc, n, SUCCESS)));
