@@ -7,12 +7,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use rswan_ndis::status;
+use rswan_ndis::wan::framing;
 
 use crate::kernel::{deferred, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
 use crate::windows::request::Request;
-use crate::windows::{adapter, ndproxy};
+use crate::windows::{adapter, call, ndiswan, ndproxy};
 
 /// Every scenario by name, with what it does.
 pub const SCENARIOS: &[(&str, &str)] = &[
@@ -32,6 +33,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "tapi-caps",
         "bring the adapter up, open the TAPI proxy AF as NDPROXY and query the caps OIDs",
+    ),
+    (
+        "loopback-call",
+        "NDPROXY calls from one loopback line to its pair, NDISWAN moves frames both ways, hang up",
     ),
     (
         "call-export",
@@ -74,6 +79,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             tapi_caps();
+            adapter_down();
+            unload(&driver);
+        }
+        "loopback-call" => {
+            driver_entry(&driver);
+            adapter_up();
+            loopback_call();
             adapter_down();
             unload(&driver);
         }
@@ -180,6 +192,95 @@ fn tapi_caps() {
             format!("{:#010x}", caps.status as u32),
         );
     }
+    step(ndproxy::close_af(af));
+}
+
+/// How long a frame may take to cross the driver.
+const FRAME_LIMIT: Duration = Duration::from_secs(10);
+
+/// The first loopback line pair: lines after the PPPoE ones, wired to each other (the driver
+/// reports its lines in the CM caps; the pair is the last two).
+fn loopback_call() {
+    let af = step(ndproxy::open_af());
+    let cm = step(ndproxy::oid(
+        &af,
+        &Request::query(ndproxy::OID_CO_TAPI_CM_CAPS, 12),
+    ));
+    let lines = cm
+        .data
+        .get(4..8)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if lines < 2 {
+        report::error(&format!("{lines} line(s): no loopback pair to call on"));
+    }
+    let (caller_line, answer_line) = (lines - 2, lines - 1);
+    let sap = step(call::register_sap(&af, answer_line));
+    let outgoing = step(call::create_vc(&af));
+    let pending = step(call::start_make_call(&outgoing, caller_line, "loopback"));
+    let incoming = step(call::accept_incoming(&sap, FRAME_LIMIT));
+    let connected = step(pending.finish());
+    report::observe(
+        "call.peak_bandwidth",
+        format!(
+            "{} {}",
+            connected.peak_bandwidth.0, connected.peak_bandwidth.1
+        ),
+    );
+    report::observe("call.connected", "both ends");
+    let info = step(ndiswan::get_info());
+    report::observe(
+        "wan.info",
+        format!(
+            "max_frame={} window={} framing={:#x} accm={:#x}",
+            info.max_frame_size, info.max_send_window, info.framing_bits, info.desired_accm
+        ),
+    );
+    // NDISWAN asks for PPP framing (PPP_FRAMING); TAPI_PROVIDER is a capability the
+    // miniport reports, not a framing to set.
+    for vc in [&connected.vc, &incoming] {
+        let status = step(ndiswan::set_link_info(
+            vc,
+            info.max_frame_size,
+            framing::PPP_FRAMING,
+        ));
+        report::observe("wan.set_link_info", format!("{:#010x}", status as u32));
+    }
+    // An LCP Configure-Request each way (PPP protocol 0xC021, no HDLC framing on a CoNDIS
+    // WAN VC: WDK "WAN Packet Framing").
+    for (from, to, frame) in [
+        (
+            &connected.vc,
+            &incoming,
+            b"\xc0\x21\x01\x01\x00\x04".as_slice(),
+        ),
+        (
+            &incoming,
+            &connected.vc,
+            b"\xc0\x21\x02\x01\x00\x04".as_slice(),
+        ),
+    ] {
+        let nbl = step(ndiswan::send(from, frame));
+        let received = step(ndiswan::receive(to, FRAME_LIMIT));
+        let completion = step(ndiswan::wait_send_complete(nbl, FRAME_LIMIT));
+        if received != frame {
+            report::error(&format!(
+                "sent {frame:02x?} but the other end received {received:02x?}"
+            ));
+        }
+        report::observe(
+            "wan.frame",
+            format!(
+                "{} bytes, completed {:#010x}",
+                received.len(),
+                completion as u32
+            ),
+        );
+    }
+    step(call::close_call(&outgoing));
+    step(call::delete_vc(&outgoing));
+    report::observe("call.closed", "caller");
+    step(call::close_call(&incoming));
+    step(call::deregister_sap(sap));
     step(ndproxy::close_af(af));
 }
 

@@ -152,58 +152,86 @@ pub struct Connected {
     pub peak_bandwidth: (u32, u32),
 }
 
-/// NdisClMakeCall by NDPROXY: ProtocolCmMakeCall; the MCM activates the VC and completes
-/// with NdisCmMakeCallComplete.
-pub fn make_call(vc: &Vc, line_id: u32, destination: &str) -> Result<Connected, String> {
+/// A make call handed to the MCM, not yet known to be complete.
+#[derive(Debug)]
+pub struct PendingCall {
+    vc: Vc,
+    parameters: usize,
+    /// What ProtocolCmMakeCall returned.
+    returned: i32,
+}
+
+/// NdisClMakeCall by NDPROXY: ProtocolCmMakeCall. The MCM activates the VC and completes
+/// with NdisCmMakeCallComplete, possibly only after the far end answered: finish with
+/// [`PendingCall::finish`].
+pub fn start_make_call(vc: &Vc, line_id: u32, destination: &str) -> Result<PendingCall, String> {
     let parameters = make_call_parameters(line_id, destination);
     let party_out = memmap::allocate(size_of::<usize>());
-    let result = returned(call_handler(
+    let returned = returned(call_handler(
         cm_handler("CmMakeCallHandler")?,
         &[vc.context, parameters, 0, party_out],
         "ProtocolCmMakeCall",
     ));
     memmap::release(party_out);
-    let outcome = match result {
-        status::SUCCESS => Ok(()),
-        status::PENDING => {
-            let handle = vc.handle;
-            match events::take(
-                COMPLETION_LIMIT,
-                |e| matches!(e, Event::MakeCallComplete { vc, .. } if *vc == handle),
-            )? {
-                Event::MakeCallComplete {
-                    status: status::SUCCESS,
-                    ..
-                } => Ok(()),
-                other => Err(format!("the call completed with {other:?}")),
+    Ok(PendingCall {
+        vc: *vc,
+        parameters,
+        returned,
+    })
+}
+
+impl PendingCall {
+    /// Waits for the completion (if the MCM pended) and checks the VC is active.
+    pub fn finish(self) -> Result<Connected, String> {
+        let outcome = match self.returned {
+            status::SUCCESS => Ok(()),
+            status::PENDING => {
+                let handle = self.vc.handle;
+                match events::take(
+                    COMPLETION_LIMIT,
+                    |e| matches!(e, Event::MakeCallComplete { vc, .. } if *vc == handle),
+                )? {
+                    Event::MakeCallComplete {
+                        status: status::SUCCESS,
+                        ..
+                    } => Ok(()),
+                    other => Err(format!("the call completed with {other:?}")),
+                }
             }
-        }
-        other => Err(format!(
-            "ProtocolCmMakeCall returned {:#010x}",
-            other as u32
-        )),
-    };
-    let manager = peek_usize(
-        parameters + offset_of!(CoCallParameters, call_mgr_parameters),
-        "CallMgrParameters",
-    );
-    type C = CoCallManagerParameters;
-    let peak = |direction: usize| {
-        memmap::peek_u32(
-            manager + direction + offset_of!(rswan_ndis::callmgr::CoFlowParameters, peak_bandwidth),
-            "PeakBandwidth",
-        )
-    };
-    let peak_bandwidth = (peak(offset_of!(C, transmit)), peak(offset_of!(C, receive)));
-    memmap::release(parameters);
-    outcome?;
-    let vc = objects::vc(vc.handle).ok_or("the VC vanished during the call")?;
-    if !vc.active {
-        return Err(
-            "the call completed but the MCM never activated the VC (NdisMCmActivateVc)".into(),
+            other => Err(format!(
+                "ProtocolCmMakeCall returned {:#010x}",
+                other as u32
+            )),
+        };
+        let manager = peek_usize(
+            self.parameters + offset_of!(CoCallParameters, call_mgr_parameters),
+            "CallMgrParameters",
         );
+        type C = CoCallManagerParameters;
+        let peak = |direction: usize| {
+            memmap::peek_u32(
+                manager
+                    + direction
+                    + offset_of!(rswan_ndis::callmgr::CoFlowParameters, peak_bandwidth),
+                "PeakBandwidth",
+            )
+        };
+        let peak_bandwidth = (peak(offset_of!(C, transmit)), peak(offset_of!(C, receive)));
+        memmap::release(self.parameters);
+        outcome?;
+        let vc = objects::vc(self.vc.handle).ok_or("the VC vanished during the call")?;
+        if !vc.active {
+            return Err(
+                "the call completed but the MCM never activated the VC (NdisMCmActivateVc)".into(),
+            );
+        }
+        Ok(Connected { vc, peak_bandwidth })
     }
-    Ok(Connected { vc, peak_bandwidth })
+}
+
+/// A make call to completion.
+pub fn make_call(vc: &Vc, line_id: u32, destination: &str) -> Result<Connected, String> {
+    start_make_call(vc, line_id, destination)?.finish()
 }
 
 /// NdisClCloseCall by NDPROXY: ProtocolCmCloseCall, which "should return PENDING"; the MCM
