@@ -9,7 +9,7 @@ use std::time::Duration;
 use rswan_ndis::status;
 use rswan_ndis::wan::framing;
 
-use crate::kernel::{deferred, kernel, objects, packets, pool, processors};
+use crate::kernel::{deferred, faults, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
 use crate::windows::request::Request;
@@ -37,6 +37,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "loopback-call",
         "NDPROXY calls from one loopback line to its pair, NDISWAN moves frames both ways, hang up",
+    ),
+    (
+        "driver-entry-faults",
+        "fail the <n>th failable call: DriverEntry fails cleanly or succeeds, unload, no leak",
+    ),
+    (
+        "lifecycle-faults",
+        "fail the <n>th failable call during driver entry, adapter initialize/restart/pause/halt and unload",
     ),
     (
         "call-export",
@@ -89,6 +97,31 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             adapter_down();
             unload(&driver);
         }
+        "driver-entry-faults" => {
+            faults::fail_at(fault_index(args));
+            if driver_entry_may_fail(&driver) {
+                unload(&driver);
+            } else {
+                nothing_registered_after_failure();
+            }
+            report_faults();
+        }
+        "lifecycle-faults" => {
+            faults::fail_at(fault_index(args));
+            if driver_entry_may_fail(&driver) {
+                match adapter::initialize() {
+                    Ok(_) => {
+                        step(adapter::restart());
+                        adapter_down();
+                    }
+                    Err(message) => report::observe("adapter.initialize_failed", message),
+                }
+                unload(&driver);
+            } else {
+                nothing_registered_after_failure();
+            }
+            report_faults();
+        }
         "call-export" => call_export(&driver, args),
         "call-export-then-unload-checks" => {
             call_export(&driver, args);
@@ -111,6 +144,49 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         )),
     }
     report::ok()
+}
+
+/// The <n> of a fault-injection scenario.
+fn fault_index(args: &[String]) -> u64 {
+    let [n] = args else {
+        report::error("a fault-injection scenario needs <n>, the failable call to fail");
+    };
+    parse_number(n) as u64
+}
+
+/// DriverEntry where a failure is an acceptable outcome (an injected fault): true if it
+/// succeeded.
+fn driver_entry_may_fail(driver: &Driver) -> bool {
+    let entry_status = driver.driver_entry();
+    report::observe(
+        "driver_entry.status",
+        format!("{:#010x}", entry_status as u32),
+    );
+    entry_status == status::SUCCESS
+}
+
+/// After a failed DriverEntry the driver must have undone everything itself (WDK:
+/// NdisMRegisterMiniportDriver remarks: deregister before DriverEntry returns an error).
+fn nothing_registered_after_failure() {
+    if kernel().miniport().is_some() {
+        report::error(
+            "DriverEntry failed but left its miniport driver registered (WDK: \
+             NdisMRegisterMiniportDriver remarks: call NdisMDeregisterMiniportDriver first)",
+        );
+    }
+    if kernel().protocol().is_some() {
+        report::error("DriverEntry failed but left its protocol driver registered");
+    }
+    unload_checks();
+}
+
+/// Which call was failed, and how many failable calls the run made.
+fn report_faults() {
+    report::observe("faults.calls", faults::failable_calls());
+    report::observe(
+        "faults.injected",
+        faults::injected().unwrap_or_else(|| "none".to_owned()),
+    );
 }
 
 /// Ends the scenario with the error of a failed step.

@@ -19,6 +19,10 @@ fn run(scenario: &str) -> Outcome {
     child::run(Path::new(RUNNER), scenario, &image(), &[])
 }
 
+fn run_with(scenario: &str, args: &[&str]) -> Outcome {
+    child::run(Path::new(RUNNER), scenario, &image(), args)
+}
+
 /// `rva:0x...` of a handler that must be set, as an offset in the image.
 fn handler_rva(outcome: &Outcome, key: &str) -> u32 {
     let value = outcome.observation(key);
@@ -90,4 +94,19 @@ fn unload_deregisters_and_leaves_nothing_behind() {
     let outcome = run("driver-entry-unload");
     outcome.expect_ok();
     assert_eq!(outcome.observation("ndis.deregistrations"), "1");
+}
+
+#[test]
+fn every_failable_call_of_driver_entry_fails_once_without_a_crash_or_a_leak() {
+    // A run with no fault counts the failable calls (allocations and the like) DriverEntry
+    // and unload make; then each of them fails in turn. DriverEntry may fail with it, but
+    // must leave nothing registered and nothing allocated; if it succeeds, unload must.
+    let clean = run_with("driver-entry-faults", &["0"]);
+    clean.expect_ok();
+    let calls: u64 = clean.observation("faults.calls").parse().expect("a count");
+    for n in 1..=calls {
+        let outcome = run_with("driver-entry-faults", &[&n.to_string()]);
+        outcome.expect_ok();
+        assert_ne!(outcome.observation("faults.injected"), "none", "call {n}");
+    }
 }

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod condis;
 pub mod deferred;
 pub mod events;
+pub mod faults;
 pub mod irql;
 pub mod miniport;
 pub mod objects;

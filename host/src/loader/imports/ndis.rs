@@ -17,8 +17,8 @@ use crate::kernel::miniport::{MiniportRegistration, SIZE_REVISION_2, SIZE_REVISI
 use crate::kernel::pool::{self, FREED_FILL, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
 use crate::kernel::{
-    RegisteredProtocol, caller, condis, deferred, kernel, packets, protocol, require_irql_at_most,
-    sync_event,
+    RegisteredProtocol, caller, condis, deferred, faults, kernel, packets, protocol,
+    require_irql_at_most, sync_event,
 };
 use crate::loader::imports::lockword;
 use crate::loader::{call_handler, guest, handles, memmap, memory};
@@ -230,6 +230,9 @@ extern "win64" fn ndis_allocate_memory_with_tag_priority(
     _priority: u32,
 ) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateMemoryWithTagPriority");
+    if faults::should_fail("NdisAllocateMemoryWithTagPriority") {
+        return 0;
+    }
     let block = memory::allocate(length as usize, UNINITIALIZED_FILL);
     if block != 0 {
         pool::allocated(block, length as usize, tag, caller());
@@ -311,6 +314,9 @@ extern "win64" fn ndis_dpr_release_spin_lock(lock: usize) {
 /// WDK: NdisAllocateIoWorkItem function. IRQL: <= DISPATCH_LEVEL.
 extern "win64" fn ndis_allocate_io_work_item(_ndis_object_handle: usize) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateIoWorkItem");
+    if faults::should_fail("NdisAllocateIoWorkItem") {
+        return 0;
+    }
     deferred::allocate_work_item(caller())
 }
 
@@ -492,6 +498,9 @@ extern "win64" fn ndis_allocate_timer_object(
     if characteristics == 0 || timer_object == 0 {
         report::violation("NDIS", "NdisAllocateTimerObject with a NULL pointer");
     }
+    if faults::should_fail("NdisAllocateTimerObject") {
+        return status::RESOURCES;
+    }
     // SAFETY: the driver passes its NDIS_TIMER_CHARACTERISTICS.
     let raw =
         unsafe { guest::copy_structure(characteristics, SIZEOF_TIMER_CHARACTERISTICS_REVISION_1) };
@@ -532,6 +541,9 @@ extern "win64" fn ndis_allocate_net_buffer_list_pool(
     parameters: usize,
 ) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferListPool");
+    if faults::should_fail("NdisAllocateNetBufferListPool") {
+        return 0;
+    }
     if parameters == 0 {
         ndis_violation("NdisAllocateNetBufferListPool with NULL parameters");
     }
@@ -584,6 +596,9 @@ extern "win64" fn ndis_allocate_net_buffer_and_net_buffer_list(
     data_length: usize,
 ) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferAndNetBufferList");
+    if faults::should_fail("NdisAllocateNetBufferAndNetBufferList") {
+        return 0;
+    }
     match packets::allocate_nbl(
         pool,
         context_size,
@@ -626,6 +641,9 @@ extern "win64" fn ndis_allocate_mdl(
     length: u32,
 ) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateMdl");
+    if faults::should_fail("NdisAllocateMdl") {
+        return 0;
+    }
     if let Err(message) = memmap::check(virtual_address, length as usize, "NdisAllocateMdl buffer")
     {
         ndis_violation(&message);

@@ -3,7 +3,7 @@
 use crate::kernel::irql::{DISPATCH_LEVEL, Irql};
 use crate::kernel::pool::{self, FREED_FILL, POOL_FLAG_UNINITIALIZED, UNINITIALIZED_FILL};
 use crate::kernel::sync::{self, Acquire};
-use crate::kernel::{caller, require_irql_at_most};
+use crate::kernel::{caller, faults, require_irql_at_most};
 use crate::loader::cpu;
 use crate::loader::imports::lockword;
 use crate::loader::memmap;
@@ -44,6 +44,9 @@ extern "win64" fn ke_bug_check_ex(code: u32, p1: usize, p2: usize, p3: usize, p4
 /// POOL_FLAG_UNINITIALIZED; NULL on failure.
 extern "win64" fn ex_allocate_pool2(flags: u64, size: usize, tag: u32) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "ExAllocatePool2");
+    if faults::should_fail("ExAllocatePool2") {
+        return 0;
+    }
     let fill = if flags & POOL_FLAG_UNINITIALIZED != 0 {
         UNINITIALIZED_FILL
     } else {
