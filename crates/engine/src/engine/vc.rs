@@ -7,6 +7,10 @@
 //! queue. So the VC's events reach NDIS in the order they happened, a receive that triggers a
 //! send or a lower edge that completes a send inline finds an owner and returns at once (no
 //! recursion), and a VC is only ever declared drained by an owner that has flushed everything.
+//!
+//! When there is no owner and nothing waits, an operation's own event (a transmit, a send
+//! completion, an indication) goes straight into its batch: the order is the same, without the
+//! round trip through the outbox or queue.
 
 use crate::batch::{Batch, Event, LinkParams};
 use crate::ids::{BindingId, LineId, Route, TxTag, VcId};
@@ -514,6 +518,7 @@ impl<P: Platform> VcSlot<P> {
 
     /// A round of the pump's owner: drain, and give the pump up when there is nothing left to
     /// come back for. `pushed`: this entry's batch already holds events of the VC.
+    #[inline]
     fn owner_round(&mut self, id: VcId, batch: &mut Batch<P>, pushed: bool) -> Followup {
         let mut followup = Followup::default();
         followup.more = self.drain(id, batch, pushed, &mut followup.reports);
@@ -621,7 +626,9 @@ impl<P: Platform> VcSlot<P> {
         pushed || self.settle(id, batch, reports)
     }
 
-    /// Everything this VC produced is flushed: advance what waits for that.
+    /// Everything this VC produced is flushed: advance what waits for that. Out of line, so
+    /// the rounds that only move events stay small.
+    #[inline(never)]
     fn settle(&mut self, id: VcId, batch: &mut Batch<P>, reports: &mut Reports) -> bool {
         if self.rejecting != 0 || self.in_flight != 0 {
             return false;
