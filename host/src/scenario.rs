@@ -39,6 +39,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "NDPROXY calls from one loopback line to its pair, NDISWAN moves frames both ways, hang up",
     ),
     (
+        "loopback-stress",
+        "a loopback call, then <threads> senders at DISPATCH_LEVEL sending <frames> frames each within the send window",
+    ),
+    (
         "driver-entry-faults",
         "fail the <n>th failable call: DriverEntry fails cleanly or succeeds, unload, no leak",
     ),
@@ -94,6 +98,16 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             loopback_call();
+            adapter_down();
+            unload(&driver);
+        }
+        "loopback-stress" => {
+            let [threads, frames] = args else {
+                report::error("loopback-stress needs <threads> <frames>");
+            };
+            driver_entry(&driver);
+            adapter_up();
+            loopback_stress(parse_number(threads), parse_number(frames));
             adapter_down();
             unload(&driver);
         }
@@ -274,9 +288,104 @@ fn tapi_caps() {
 /// How long a frame may take to cross the driver.
 const FRAME_LIMIT: Duration = Duration::from_secs(10);
 
+/// An open AF with a connected loopback call.
+struct LoopbackCall {
+    af: ndproxy::OpenAf,
+    sap: call::Sap,
+    outgoing: objects::Vc,
+    incoming: objects::Vc,
+}
+
 /// The first loopback line pair: lines after the PPPoE ones, wired to each other (the driver
 /// reports its lines in the CM caps; the pair is the last two).
 fn loopback_call() {
+    let call = connect_loopback();
+    // An LCP Configure-Request each way (PPP protocol 0xC021, no HDLC framing on a CoNDIS
+    // WAN VC: WDK "WAN Packet Framing").
+    for (from, to, frame) in [
+        (
+            &call.outgoing,
+            &call.incoming,
+            b"\xc0\x21\x01\x01\x00\x04".as_slice(),
+        ),
+        (
+            &call.incoming,
+            &call.outgoing,
+            b"\xc0\x21\x02\x01\x00\x04".as_slice(),
+        ),
+    ] {
+        let nbl = step(ndiswan::send(from, frame));
+        let received = step(ndiswan::receive(to, FRAME_LIMIT));
+        let completion = step(ndiswan::wait_send_complete(nbl, FRAME_LIMIT));
+        if received != frame {
+            report::error(&format!(
+                "sent {frame:02x?} but the other end received {received:02x?}"
+            ));
+        }
+        report::observe(
+            "wan.frame",
+            format!(
+                "{} bytes, completed {:#010x}",
+                received.len(),
+                completion as u32
+            ),
+        );
+    }
+    hang_up(call);
+}
+
+/// Senders on `threads` threads, each sending `frames` numbered frames at DISPATCH_LEVEL
+/// over the loopback call, never more than its share of the send window outstanding; the
+/// scenario thread receives them all on the other end and gives each indication back.
+fn loopback_stress(threads: usize, frames: usize) {
+    let call = connect_loopback();
+    let window = 16 / threads.max(1);
+    let senders: Vec<_> = (0..threads)
+        .map(|thread| {
+            let vc = call.outgoing;
+            std::thread::spawn(move || -> Result<usize, String> {
+                let mut outstanding = std::collections::VecDeque::new();
+                let mut failed = 0;
+                for n in 0..frames {
+                    if outstanding.len() >= window.max(1) {
+                        let nbl = outstanding.pop_front().unwrap_or_default();
+                        failed += usize::from(ndiswan::wait_send_complete(nbl, FRAME_LIMIT)? != 0);
+                    }
+                    let mut frame = vec![0x00, 0x21];
+                    frame.extend_from_slice(&(thread as u32).to_be_bytes());
+                    frame.extend_from_slice(&(n as u32).to_be_bytes());
+                    outstanding.push_back(ndiswan::send_at(&vc, &frame, true)?);
+                }
+                for nbl in outstanding {
+                    failed += usize::from(ndiswan::wait_send_complete(nbl, FRAME_LIMIT)? != 0);
+                }
+                Ok(failed)
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..threads * frames {
+        let frame = step(ndiswan::receive(&call.incoming, FRAME_LIMIT));
+        if !seen.insert(frame.clone()) {
+            report::error(&format!("frame {frame:02x?} received twice"));
+        }
+    }
+    let mut failed = 0;
+    for sender in senders {
+        failed += step(
+            sender
+                .join()
+                .unwrap_or_else(|_| Err("a sender panicked".into())),
+        );
+    }
+    report::observe("stress.received", seen.len());
+    report::observe("stress.failed_completions", failed);
+    hang_up(call);
+}
+
+/// Opens the AF, registers the answering line's SAP, calls it from its pair, accepts, and
+/// sets PPP framing on both VCs as NDISWAN does.
+fn connect_loopback() -> LoopbackCall {
     let af = step(ndproxy::open_af());
     let cm = step(ndproxy::oid(
         &af,
@@ -321,43 +430,22 @@ fn loopback_call() {
         ));
         report::observe("wan.set_link_info", format!("{:#010x}", status as u32));
     }
-    // An LCP Configure-Request each way (PPP protocol 0xC021, no HDLC framing on a CoNDIS
-    // WAN VC: WDK "WAN Packet Framing").
-    for (from, to, frame) in [
-        (
-            &connected.vc,
-            &incoming,
-            b"\xc0\x21\x01\x01\x00\x04".as_slice(),
-        ),
-        (
-            &incoming,
-            &connected.vc,
-            b"\xc0\x21\x02\x01\x00\x04".as_slice(),
-        ),
-    ] {
-        let nbl = step(ndiswan::send(from, frame));
-        let received = step(ndiswan::receive(to, FRAME_LIMIT));
-        let completion = step(ndiswan::wait_send_complete(nbl, FRAME_LIMIT));
-        if received != frame {
-            report::error(&format!(
-                "sent {frame:02x?} but the other end received {received:02x?}"
-            ));
-        }
-        report::observe(
-            "wan.frame",
-            format!(
-                "{} bytes, completed {:#010x}",
-                received.len(),
-                completion as u32
-            ),
-        );
+    LoopbackCall {
+        af,
+        sap,
+        outgoing: connected.vc,
+        incoming,
     }
-    step(call::close_call(&outgoing));
-    step(call::delete_vc(&outgoing));
+}
+
+/// Hangs up from the caller's side, then closes the answerer's side, its SAP and the AF.
+fn hang_up(call: LoopbackCall) {
+    step(call::close_call(&call.outgoing));
+    step(call::delete_vc(&call.outgoing));
     report::observe("call.closed", "caller");
-    step(call::close_call(&incoming));
-    step(call::deregister_sap(sap));
-    step(ndproxy::close_af(af));
+    step(call::close_call(&call.incoming));
+    step(call::deregister_sap(call.sap));
+    step(ndproxy::close_af(call.af));
 }
 
 /// The buffer NDPROXY offers for the caps structures and their variable parts.

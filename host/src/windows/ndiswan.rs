@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use rswan_ndis::buffer::flags::SEND_DISPATCH_LEVEL;
 use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_SET_LINK_INFO};
 use rswan_ndis::status;
 use rswan_ndis::wan::wan_status;
@@ -15,7 +16,7 @@ use rswan_ndis::wan::wan_status;
 use crate::kernel::checks::{checks, enforce};
 use crate::kernel::events::{self, Event};
 use crate::kernel::objects::{self, Vc};
-use crate::kernel::{kernel, packets};
+use crate::kernel::{irql, kernel, packets};
 use crate::loader::call_handler;
 use crate::verifier::Site;
 use crate::windows::request::{Answer, Request};
@@ -116,19 +117,34 @@ pub fn set_link_info(vc: &Vc, max_frame: u32, framing_bits: u32) -> Result<i32, 
     Ok(oid(Some(vc), &Request::set(OID_WAN_CO_SET_LINK_INFO, &data))?.status)
 }
 
-/// Sends one PPP frame on `vc` (MiniportCoSendNetBufferLists at the caller's IRQL, PASSIVE):
-/// the NBL's SourceHandle is the VC handle, as the sender sets it. Returns the NBL; its
-/// completion arrives as an [`Event::SendComplete`].
+/// Sends one PPP frame on `vc` (MiniportCoSendNetBufferLists at PASSIVE_LEVEL): the NBL's
+/// SourceHandle is the VC handle, as the sender sets it. Returns the NBL; its completion
+/// arrives as an [`Event::SendComplete`].
 pub fn send(vc: &Vc, frame: &[u8]) -> Result<usize, String> {
+    send_at(vc, frame, false)
+}
+
+/// Sends one PPP frame on `vc`, at DISPATCH_LEVEL with NDIS_SEND_FLAGS_DISPATCH_LEVEL when
+/// `at_dispatch` (how NDISWAN sends from its own DPCs).
+pub fn send_at(vc: &Vc, frame: &[u8], at_dispatch: bool) -> Result<usize, String> {
     let path = co_path()?;
     let nbl = packets::host_nbl(frame, SEND_BACKFILL);
     packets::set_source_handle(nbl, vc.handle);
     enforce(checks().upper_sends.handed_over(nbl, Site(0)));
+    let flags = if at_dispatch {
+        irql::set(irql::DISPATCH_LEVEL);
+        SEND_DISPATCH_LEVEL
+    } else {
+        0
+    };
     call_handler(
         path.send,
-        &[vc.context, nbl, 0],
+        &[vc.context, nbl, flags as usize],
         "MiniportCoSendNetBufferLists",
     );
+    if at_dispatch {
+        irql::set(irql::PASSIVE_LEVEL);
+    }
     Ok(nbl)
 }
 

@@ -413,16 +413,16 @@ extern "win64" fn ndis_m_co_oid_request_complete(
     events::push(Event::MiniportOidComplete { request, status });
 }
 
-/// WDK: NdisMCoSendNetBufferListsComplete function. IRQL: <= DISPATCH_LEVEL; the
-/// DISPATCH_LEVEL flag must say the truth about the current IRQL.
+/// WDK: NdisMCoSendNetBufferListsComplete function. IRQL: <= DISPATCH_LEVEL. The
+/// DISPATCH_LEVEL flag may be clear at any IRQL, but set only at DISPATCH_LEVEL (WDK:
+/// "Dispatch IRQL Tracking": clear it when the IRQL is unknown).
 extern "win64" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: usize, flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMCoSendNetBufferListsComplete");
     let site = caller();
     no_lock_held("NdisMCoSendNetBufferListsComplete", site);
-    let at_dispatch = irql::current() == DISPATCH_LEVEL;
-    if (flags & SEND_COMPLETE_DISPATCH_LEVEL != 0) != at_dispatch {
+    if flags & SEND_COMPLETE_DISPATCH_LEVEL != 0 && irql::current() != DISPATCH_LEVEL {
         violation(format!(
-            "NdisMCoSendNetBufferListsComplete with SendCompleteFlags {flags:#x} at {}: NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL must be set exactly when the caller runs at DISPATCH_LEVEL",
+            "NdisMCoSendNetBufferListsComplete with NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL at {} (WDK: Dispatch IRQL Tracking)",
             irql::name(irql::current())
         ));
     }

@@ -161,9 +161,10 @@ pub fn complete_sends(binding_context: usize, nbls: Vec<usize>) {
     );
 }
 
-/// WDK: NdisSendNetBufferLists function. IRQL: <= DISPATCH_LEVEL; NDIS_SEND_FLAGS_DISPATCH_LEVEL
-/// set exactly when at DISPATCH_LEVEL. The frames go on the adapter's wire; the adapter
-/// completes them later from a DPC, or inline (binding::Completion).
+/// WDK: NdisSendNetBufferLists function. IRQL: <= DISPATCH_LEVEL;
+/// NDIS_SEND_FLAGS_DISPATCH_LEVEL set only at DISPATCH_LEVEL (WDK: "Dispatch IRQL
+/// Tracking"). The frames go on the adapter's wire; the adapter completes them later from a
+/// DPC, or inline (binding::Completion).
 extern "win64" fn ndis_send_net_buffer_lists(
     binding_handle: usize,
     nbls: usize,
@@ -173,9 +174,9 @@ extern "win64" fn ndis_send_net_buffer_lists(
     require_irql_at_most(DISPATCH_LEVEL, "NdisSendNetBufferLists");
     let site = caller();
     no_lock_held("NdisSendNetBufferLists", site);
-    if (flags & SEND_DISPATCH_LEVEL != 0) != (irql::current() == DISPATCH_LEVEL) {
+    if flags & SEND_DISPATCH_LEVEL != 0 && irql::current() != DISPATCH_LEVEL {
         violation(format!(
-            "NdisSendNetBufferLists with SendFlags {flags:#x} at {}: NDIS_SEND_FLAGS_DISPATCH_LEVEL must be set exactly when the caller runs at DISPATCH_LEVEL",
+            "NdisSendNetBufferLists with NDIS_SEND_FLAGS_DISPATCH_LEVEL at {} (WDK: Dispatch IRQL Tracking)",
             irql::name(irql::current())
         ));
     }
