@@ -9,7 +9,7 @@ use std::time::Duration;
 use rswan_ndis::status;
 use rswan_ndis::wan::framing;
 
-use crate::kernel::{deferred, faults, kernel, objects, packets, pool, processors};
+use crate::kernel::{checks, deferred, faults, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
 use crate::windows::request::Request;
@@ -70,6 +70,7 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         Ok(driver) => driver,
         Err(err) => report::load_error(&err.to_string()),
     };
+    checks::start_send_watchdog();
     match name {
         "load" => {
             for import in &driver.image().imports {
@@ -484,6 +485,11 @@ fn unload_checks() {
             IDLE_LIMIT.as_secs()
         ));
     }
+    checks::check_all_completed("unload");
+    let (locks, acquisitions, orders) = checks::checks().locks.stats();
+    report::observe("verifier.locks", locks);
+    report::observe("verifier.lock_acquisitions", acquisitions);
+    report::observe("verifier.lock_orders", orders);
     pool::check_no_leaks();
     deferred::check_all_freed();
     if let Err(message) = packets::check_all_freed() {

@@ -90,3 +90,40 @@ pub fn no_lock_held(call: &str, site: Site) {
         &held, call, site,
     ));
 }
+
+/// The end-of-run checks of exactly-once completion: nothing handed over in either direction
+/// is still outstanding.
+pub fn check_all_completed(when: &str) {
+    let result = {
+        let checks = checks();
+        [
+            &checks.upper_sends,
+            &checks.receives,
+            &checks.lower_sends,
+            &checks.lower_receives,
+            &checks.oid_requests,
+        ]
+        .into_iter()
+        .try_for_each(|tracker| tracker.check_drained(when))
+    };
+    enforce(result);
+}
+
+/// Starts a thread that enforces the NdisTimedDataSend rule while the scenario runs: no send
+/// (up or down) outstanding longer than the documented 30 s.
+pub fn start_send_watchdog() {
+    use crate::verifier::completion::SEND_TIME_LIMIT;
+    std::thread::spawn(|| {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let now = std::time::Instant::now();
+            let result = {
+                let checks = checks();
+                [&checks.upper_sends, &checks.lower_sends]
+                    .into_iter()
+                    .try_for_each(|tracker| tracker.check_age(now, SEND_TIME_LIMIT))
+            };
+            enforce(result);
+        }
+    });
+}

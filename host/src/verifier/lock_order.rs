@@ -32,6 +32,9 @@ pub struct LockOrder {
     /// taken while a was held.
     edges: HashMap<LockId, HashMap<LockId, (Site, Site)>>,
     held: HashMap<ThreadKey, Vec<Held>>,
+    /// Every lock ever acquired, and how many acquisitions there were.
+    seen: std::collections::HashSet<LockId>,
+    acquisitions: u64,
 }
 
 impl LockOrder {
@@ -107,6 +110,8 @@ impl LockOrder {
             .entry(thread)
             .or_default()
             .push(Held { lock, site });
+        self.seen.insert(lock);
+        self.acquisitions += 1;
         Ok(())
     }
 
@@ -142,6 +147,12 @@ impl LockOrder {
         }
         held.pop();
         Ok(())
+    }
+
+    /// Distinct locks acquired, acquisitions, and ordered pairs (edges) in the graph.
+    pub fn stats(&self) -> (usize, u64, usize) {
+        let edges = self.edges.values().map(HashMap::len).sum();
+        (self.seen.len(), self.acquisitions, edges)
     }
 
     /// The locks `thread` holds, outermost first.
