@@ -13,7 +13,7 @@ use crate::kernel::{checks, deferred, faults, kernel, objects, packets, pool, pr
 use crate::loader::{Driver, imports};
 use crate::report;
 use crate::windows::request::Request;
-use crate::windows::{adapter, call, ndiswan, ndproxy};
+use crate::windows::{adapter, call, lower, ndiswan, ndproxy, wire_peer};
 
 /// Every scenario by name, with what it does.
 pub const SCENARIOS: &[(&str, &str)] = &[
@@ -41,6 +41,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "loopback-stress",
         "a loopback call, then <threads> senders at DISPATCH_LEVEL sending <frames> frames each within the send window",
+    ),
+    (
+        "dial-wire",
+        "bind an Ethernet adapter whose wire ends in a PPPoE AC, dial PPPoE line 0, PPP frames both ways, hang up",
     ),
     (
         "driver-entry-faults",
@@ -109,6 +113,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             loopback_stress(parse_number(threads), parse_number(frames));
+            adapter_down();
+            unload(&driver);
+        }
+        "dial-wire" => {
+            driver_entry(&driver);
+            adapter_up();
+            dial_wire();
             adapter_down();
             unload(&driver);
         }
@@ -437,6 +448,76 @@ fn connect_loopback() -> LoopbackCall {
         outgoing: connected.vc,
         incoming,
     }
+}
+
+/// The host Ethernet adapter under the protocol edge, and the AC at the far end of its wire.
+const ETHERNET_NAME: &str = r"\DEVICE\{5257414E-0000-0000-0000-000000000001}";
+const ETHERNET_MAC: [u8; 6] = [0x02, 0x52, 0x57, 0x00, 0x00, 0x01];
+const AC_MAC: [u8; 6] = [0x02, 0x52, 0x57, 0x00, 0x00, 0xAC];
+
+/// Dials PPPoE line 0 through an adapter whose wire ends in a PPPoE access concentrator:
+/// discovery, PPP frames both ways over the session, hang-up with PADT, unbind.
+fn dial_wire() {
+    let ethernet = lower::Adapter {
+        name: ETHERNET_NAME.to_owned(),
+        mac: ETHERNET_MAC,
+    };
+    let binding = step(lower::bind(&ethernet));
+    report::observe("lower.bound", &binding.adapter_name);
+    let mut peer = step(wire_peer::AcPeer::new(
+        ETHERNET_NAME,
+        AC_MAC,
+        "rswan-host-ac",
+    ));
+    let af = step(ndproxy::open_af());
+    let vc = step(call::create_vc(&af));
+    let pending = step(call::start_make_call(&vc, 0, "isp"));
+    let opened = step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
+        matches!(seen, wire_peer::Seen::SessionOpened(_))
+    }));
+    let wire_peer::Seen::SessionOpened(session) = opened else {
+        report::error("unexpected peer event");
+    };
+    report::observe("pppoe.session", session);
+    let connected = step(pending.finish());
+    report::observe("call.connected", "pppoe");
+    let info = step(ndiswan::get_info());
+    step(ndiswan::set_link_info(
+        &connected.vc,
+        info.max_frame_size,
+        framing::PPP_FRAMING,
+    ));
+    let lcp_request = b"\xc0\x21\x01\x01\x00\x04";
+    let nbl = step(ndiswan::send(&connected.vc, lcp_request));
+    let seen = step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
+        matches!(seen, wire_peer::Seen::Ppp { .. })
+    }));
+    step(ndiswan::wait_send_complete(nbl, FRAME_LIMIT));
+    if seen
+        != (wire_peer::Seen::Ppp {
+            session,
+            payload: lcp_request.to_vec(),
+        })
+    {
+        report::error(&format!("the AC received {seen:?}"));
+    }
+    report::observe("pppoe.up", "LCP request carried to the AC");
+    let lcp_ack = b"\xc0\x21\x02\x01\x00\x04";
+    step(peer.send_ppp(&binding, session, lcp_ack));
+    let received = step(ndiswan::receive(&connected.vc, FRAME_LIMIT));
+    if received != lcp_ack {
+        report::error(&format!("NDISWAN received {received:02x?}"));
+    }
+    report::observe("pppoe.down", "LCP ack carried to NDISWAN");
+    step(call::close_call(&connected.vc));
+    step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
+        matches!(seen, wire_peer::Seen::SessionClosed(_))
+    }));
+    report::observe("pppoe.closed", "PADT seen by the AC");
+    step(call::delete_vc(&connected.vc));
+    step(ndproxy::close_af(af));
+    step(lower::unbind(&binding));
+    report::observe("pppoe.counters", peer.counters());
 }
 
 /// Hangs up from the caller's side, then closes the answerer's side, its SAP and the AF.

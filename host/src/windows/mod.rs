@@ -11,3 +11,4 @@ pub mod lower;
 pub mod ndiswan;
 pub mod ndproxy;
 pub mod request;
+pub mod wire_peer;

@@ -1,0 +1,141 @@
+//! The far end of the in-memory wire: a PPPoE access concentrator (rswan-pppoe's, the same
+//! state machine the driver's answering side uses, on its own MAC) that answers the
+//! driver's discovery and carries PPP payloads in its sessions (RFC 2516). Frames the driver
+//! sends are taken from the host adapter's wire (crate::kernel::binding); the AC's replies
+//! are indicated to the driver as received frames.
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use rswan_pppoe::{
+    AcEvent, AccessConcentrator, HEADER_ROOM, MacAddr, Session, TX_BUFFER_LEN, TxBuffer,
+};
+
+use crate::kernel::binding::{self, Binding};
+use crate::windows::lower;
+
+/// PPPoE discovery and session ethertypes.
+const ETHERTYPE_DISCOVERY: u16 = 0x8863;
+const ETHERTYPE_SESSION: u16 = 0x8864;
+/// Sessions the peer holds at once.
+const SESSIONS: usize = 16;
+
+/// What the peer saw on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    SessionOpened(u16),
+    SessionClosed(u16),
+    /// A PPP payload (protocol field first) received in a session.
+    Ppp {
+        session: u16,
+        payload: Vec<u8>,
+    },
+}
+
+/// The access concentrator at the far end of one host adapter's wire.
+#[derive(Debug)]
+pub struct AcPeer {
+    ac: AccessConcentrator<SESSIONS>,
+    adapter_name: String,
+    started: Instant,
+}
+
+impl AcPeer {
+    pub fn new(adapter_name: &str, mac: [u8; 6], ac_name: &str) -> Result<Self, String> {
+        let config = rswan_pppoe::ac::AcConfig::new(MacAddr(mac), ac_name.as_bytes(), [7; 16])
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(Self {
+            ac: AccessConcentrator::new(config).map_err(|e| format!("{e:?}"))?,
+            adapter_name: adapter_name.to_owned(),
+            started: Instant::now(),
+        })
+    }
+
+    fn now(&self) -> rswan_pppoe::Instant {
+        rswan_pppoe::Instant::from_millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    /// Handles every frame the driver sent since the last call; replies go back to the
+    /// driver through `binding`.
+    pub fn pump(&mut self, binding: &Binding) -> Result<Vec<Seen>, String> {
+        let mut seen = Vec::new();
+        for frame in binding::take_transmitted(&self.adapter_name) {
+            let ethertype = frame.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]]));
+            match ethertype {
+                Some(ETHERTYPE_DISCOVERY) => {
+                    let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
+                    let output = self.ac.handle_frame(self.now(), &frame, &mut tx);
+                    if let Some(len) = output.transmit {
+                        lower::indicate(binding, &tx[..len])?;
+                    }
+                    match output.event {
+                        Some(AcEvent::SessionOpened { session, .. }) => {
+                            seen.push(Seen::SessionOpened(session.id));
+                        }
+                        Some(AcEvent::SessionClosed { session, .. }) => {
+                            seen.push(Seen::SessionClosed(session.id));
+                        }
+                        None => {}
+                    }
+                }
+                Some(ETHERTYPE_SESSION) => {
+                    if let Ok((session, payload)) = self.ac.decapsulate(&frame) {
+                        seen.push(Seen::Ppp {
+                            session: session.id,
+                            payload: payload.to_vec(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Pumps until `wanted` accepts something seen, or `limit` passes.
+    pub fn pump_until(
+        &mut self,
+        binding: &Binding,
+        limit: Duration,
+        wanted: impl Fn(&Seen) -> bool,
+    ) -> Result<Seen, String> {
+        let deadline = Instant::now() + limit;
+        let mut all = Vec::new();
+        loop {
+            for seen in self.pump(binding)? {
+                if wanted(&seen) {
+                    return Ok(seen);
+                }
+                all.push(seen);
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the peer did not see what it waited for in {:.1} s; it saw {all:?}",
+                    limit.as_secs_f64()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// The open session with this id.
+    pub fn session(&self, id: u16) -> Option<Session> {
+        self.ac.session(id)
+    }
+
+    /// Sends a PPP payload (protocol field first) to the driver in session `id`.
+    pub fn send_ppp(&mut self, binding: &Binding, id: u16, payload: &[u8]) -> Result<(), String> {
+        let session = self.session(id).ok_or("no such session")?;
+        let mut buffer = vec![0u8; HEADER_ROOM + payload.len()];
+        buffer[HEADER_ROOM..].copy_from_slice(payload);
+        let len = session
+            .encapsulate(&mut buffer, payload.len())
+            .map_err(|e| format!("{e:?}"))?;
+        lower::indicate(binding, &buffer[..len])
+    }
+
+    /// Frames the peer refused, by reason (its counters).
+    pub fn counters(&self) -> String {
+        format!("{:?}", self.ac.counters())
+    }
+}
