@@ -21,8 +21,9 @@ use rswan_ndis::types::NdisHandle;
 use rswan_ndis::wan::{NdisCoLinkSpeed, NdisWanCoInfo, NdisWanCoLinkInfo, framing, medium_subtype};
 
 use crate::POOL_TAG;
+use crate::frames::FramePool;
 use crate::platform::NdisPlatform;
-use crate::rx::RxPool;
+use crate::transport::Transport;
 
 /// The largest PPP frame (protocol field and information) a VC carries: a 1500-byte Ethernet
 /// payload less the 6-byte PPPoE header and the 2-byte PPP protocol field (RFC 2516 §7).
@@ -92,6 +93,28 @@ impl LineName {
     }
 }
 
+/// The service name of an outgoing PPPoE call (the address given to lineMakeCall), ASCII.
+#[derive(Clone, Copy)]
+pub struct ServiceName {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Default for ServiceName {
+    fn default() -> Self {
+        ServiceName {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl ServiceName {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// The parameter block of an incoming call the call manager builds (8-byte aligned, as
 /// `build_incoming_call` requires).
 #[repr(C, align(8))]
@@ -114,6 +137,9 @@ pub struct VcEntry {
     /// Written only while the one `DispatchIncomingCall` of the VC's call is delivered, before
     /// NDIS is given its address.
     pub incoming: UnsafeCell<IncomingBlock>,
+    /// Written by ProtocolCmMakeCall before it hands the call to the engine, read by the
+    /// engine's `Dial` that follows; the engine's VC lock orders the two.
+    service: UnsafeCell<ServiceName>,
 }
 
 // SAFETY: the atomics are shared safely; `incoming` is written by exactly one delivery per call
@@ -152,6 +178,24 @@ impl VcEntry {
         };
         self.store_link_info(&defaults);
         self.id.store(vc.to_raw(), Ordering::Release);
+    }
+
+    /// Records the service name of an outgoing call (ProtocolCmMakeCall, before the engine
+    /// sees the call).
+    pub fn set_service(&self, name: &[u8]) {
+        let mut service = ServiceName::default();
+        let len = name.len().min(service.bytes.len());
+        service.bytes[..len].copy_from_slice(&name[..len]);
+        service.len = len;
+        // SAFETY: only the make call of the VC writes, before the engine can emit the Dial
+        // that reads it (see the field's documentation).
+        unsafe { *self.service.get() = service };
+    }
+
+    /// The service name of the VC's outgoing call.
+    pub fn service(&self) -> ServiceName {
+        // SAFETY: read by the `Dial` delivery, after the make call wrote it.
+        unsafe { *self.service.get() }
     }
 
     pub fn detach(&self) {
@@ -226,7 +270,8 @@ pub struct Adapter {
     pub saps: Box<[SapEntry]>,
     /// NDPROXY's handle of the open address family (NULL when closed).
     pub af_handle: AtomicPtr<c_void>,
-    pub rx: RxPool,
+    pub frames: FramePool,
+    pub transport: Transport,
     pub pause: AtomicU8,
     /// Set by the engine's `HaltReady`.
     pub halt_ready: Event,
@@ -260,6 +305,7 @@ impl Adapter {
     pub unsafe fn new(miniport: NdisHandle, lines: LinePlan) -> Result<Adapter, CreateError> {
         let config = Config {
             lines: lines.count(),
+            bindings: crate::lower::MAX_BINDINGS as u16,
             ..Config::default()
         };
         let engine = Engine::new(config).map_err(CreateError::Config)?;
@@ -271,6 +317,7 @@ impl Adapter {
                 call_parameters: AtomicPtr::new(ptr::null_mut()),
                 link_info: [const { AtomicU32::new(0) }; 8],
                 incoming: UnsafeCell::new(IncomingBlock([0; INCOMING_CALL_BYTES])),
+                service: UnsafeCell::new(ServiceName::default()),
             })
             .collect();
         let saps: Vec<SapEntry> = (0..=lines.count())
@@ -281,7 +328,7 @@ impl Adapter {
             })
             .collect();
         // SAFETY: `miniport` is the live adapter handle (caller's guarantee).
-        let rx = unsafe { RxPool::new(miniport) }.ok_or(CreateError::Resources)?;
+        let frames = unsafe { FramePool::new(miniport) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
         let halt_ready = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
@@ -293,7 +340,8 @@ impl Adapter {
             vcs: vcs.into_boxed_slice(),
             saps: saps.into_boxed_slice(),
             af_handle: AtomicPtr::new(ptr::null_mut()),
-            rx,
+            frames,
+            transport: Transport::new(lines.count()),
             pause: AtomicU8::new(pause_state::IDLE),
             halt_ready,
             af_closed,

@@ -272,6 +272,7 @@ unsafe extern "system" fn make_call(
         core::str::from_utf8(&dest[..dest_len]).unwrap_or("?")
     );
     entry.call_parameters.store(parameters, Ordering::Release);
+    entry.set_service(&dest[..dest_len]);
     let line = LineId(call.line_id);
     let mut egress = DriverEgress::new(adapter);
     let result = match adapter.lines.loopback_peer(line) {

@@ -9,7 +9,7 @@ use core::sync::atomic::Ordering;
 
 use rswan_engine::batch::{Egress, Event, LinkParams};
 use rswan_engine::ids::{LineId, Route, TxTag, VcId};
-use rswan_engine::{DownCause, status as engine_status};
+use rswan_engine::status as engine_status;
 use rswan_ndis::call_params::{IncomingCall, build_incoming_call};
 use rswan_ndis::callmgr::{CoCallParameters, call_flags};
 use rswan_ndis::chain::Nbl;
@@ -24,8 +24,8 @@ use rswan_ndis::types::{Guid, NdisObjectHeader, status};
 use rswan_ndis::wan::{WanCoLinkParams, wan_status};
 
 use crate::adapter::{Adapter, MAX_FRAME_SIZE, pause_state};
+use crate::frames::FRAME_BUFFER_BYTES;
 use crate::platform::NdisPlatform;
-use crate::rx::RX_BUFFER_BYTES;
 
 /// The egress of one entry point of one adapter.
 pub struct DriverEgress<'a> {
@@ -65,14 +65,19 @@ impl Egress<NdisPlatform> for DriverEgress<'_> {
             Event::IndicateReceive { vc, packet } => self.indicate_receive(vc, packet),
             Event::ReceiveDropped { packet, .. } => {
                 // SAFETY: every received frame the engine handles came from this adapter's pool.
-                unsafe { self.adapter.rx.give_back(packet) };
+                unsafe { self.adapter.frames.give_back(packet) };
             }
             Event::LinkParams { vc, params } => self.link_params(vc, params),
-            Event::Dial { vc, line } => self.dial(vc, line),
-            Event::CancelDial { .. } => {}
-            Event::Hangup { vc, route } => {
-                dbg_print!(level::TRACE, "{vc:?}: hang up {route:?}");
+            Event::Dial { vc, line } => {
+                let adapter = self.adapter;
+                adapter.transport.dial(adapter, vc, line, self);
             }
+            Event::CancelDial { vc, line } => self.adapter.transport.cancel_dial(vc, line),
+            Event::Hangup { vc, route } => match route {
+                Route::Pppoe(key) => self.adapter.transport.hangup(self.adapter, vc, key),
+                // The engine tells a loopback peer itself.
+                Route::Loopback(_) => {}
+            },
             Event::ActivateVc { vc } => self.activate_vc(vc),
             Event::DeactivateVc { vc } => self.deactivate_vc(vc),
             Event::MakeCallComplete { vc, status } => self.make_call_complete(vc, status),
@@ -116,10 +121,9 @@ impl Egress<NdisPlatform> for DriverEgress<'_> {
             Event::PauseComplete => self.pause_complete(),
             Event::HaltReady => self.adapter.halt_ready.set(),
             Event::LowerPauseComplete { binding } | Event::LowerUnbindReady { binding } => {
-                dbg_print!(
-                    level::ERROR,
-                    "binding {binding:?}: no lower edge in this build"
-                );
+                if let Some(binding) = crate::lower::binding(binding) {
+                    binding.drained();
+                }
             }
         }
     }
@@ -136,15 +140,15 @@ impl DriverEgress<'_> {
     }
 
     /// A frame for the wire: a loopback frame is copied into a receive NBL for the peer VC and
-    /// the send completes at once; PPPoE needs a lower binding, which this build does not have.
+    /// the send completes at once; a PPPoE frame goes to its binding (see the transport).
     fn transmit(&mut self, route: Route, tag: TxTag, mut packet: Nbl) {
         let adapter = self.adapter;
         match route {
             Route::Loopback(peer) => {
                 let mut len = 0;
-                let copy = adapter.rx.take(|buffer| {
-                    len = packet.copy_first_net_buffer(&mut buffer[..RX_BUFFER_BYTES])?;
-                    Some(len)
+                let copy = adapter.frames.take(|buffer| {
+                    len = packet.copy_first_net_buffer(&mut buffer[..FRAME_BUFFER_BYTES])?;
+                    Some(0..len)
                 });
                 let result = if copy.is_some() {
                     engine_status::SUCCESS
@@ -156,12 +160,7 @@ impl DriverEgress<'_> {
                     adapter.engine.receive_on_vc(peer, frame, len as u32, self);
                 }
             }
-            Route::Pppoe(key) => {
-                dbg_print!(level::ERROR, "{:?}: no binding for session {key:?}", tag.vc);
-                adapter
-                    .engine
-                    .transmit_complete(tag, packet, engine_status::FAILURE, self);
-            }
+            Route::Pppoe(key) => adapter.transport.transmit(adapter, key, tag, packet, self),
         }
     }
 
@@ -209,19 +208,6 @@ impl DriverEgress<'_> {
         unsafe {
             ndis::NdisMCoIndicateStatusEx(self.adapter.miniport, self.handle(vc), &mut indication)
         };
-    }
-
-    /// An outgoing PPPoE call needs a lower binding to send PADI on; without one the call fails
-    /// (loopback calls never get here: the call manager dials them directly).
-    fn dial(&mut self, vc: VcId, line: LineId) {
-        dbg_print!(
-            level::WARNING,
-            "{vc:?}: line {} has no Ethernet binding",
-            line.0
-        );
-        self.adapter
-            .engine
-            .session_down(vc, DownCause::LowerUnbind, self);
     }
 
     /// Fills the speeds of the call (WDK: "Making outgoing calls": the MCM sets

@@ -15,11 +15,13 @@ mod allocator;
 mod callmgr;
 mod co;
 mod egress;
+mod frames;
+mod lower;
 mod miniport;
 mod platform;
 mod requests;
 mod runtime;
-mod rx;
+mod transport;
 
 use rswan_ndis::{DriverObject, NdisStatus, UnicodeString};
 
@@ -38,5 +40,13 @@ pub unsafe extern "system" fn driver_entry(
     registry_path: *mut UnicodeString,
 ) -> NdisStatus {
     // SAFETY: forwarded unchanged from the loader, which guarantees both pointers.
-    unsafe { miniport::register(driver_object, registry_path) }
+    let result = unsafe { miniport::register(driver_object, registry_path) };
+    if result != rswan_ndis::status::SUCCESS {
+        return result;
+    }
+    let result = lower::register();
+    if result != rswan_ndis::status::SUCCESS {
+        miniport::deregister();
+    }
+    result
 }

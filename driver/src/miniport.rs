@@ -189,8 +189,21 @@ unsafe extern "system" fn initialize(
         );
         return result;
     }
+    // SAFETY: the adapter is at its final address and lives until halt stops the transport.
+    if !unsafe { adapter.transport.start(miniport, context) } {
+        dbg_print!(level::ERROR, "no discovery timer");
+        return status::RESOURCES;
+    }
     // From here NDIS owns the context until MiniportHaltEx.
-    let _ = adapter.into_raw();
+    let adapter = adapter.into_raw();
+    // SAFETY: just given up by the box, alive until halt.
+    let adapter = unsafe { adapter.as_ref() };
+    if !crate::lower::attach_adapter(adapter) {
+        dbg_print!(
+            level::WARNING,
+            "a second adapter: its PPPoE lines have no Ethernet binding"
+        );
+    }
     dbg_print!(
         level::TRACE,
         "adapter up: {} PPPoE lines, {} loopback pairs",
@@ -230,6 +243,8 @@ unsafe extern "system" fn halt(context: NdisHandle, action: u32) {
             adapter_ref.af_closed.wait(0);
         }
     }
+    crate::lower::detach_adapter(adapter_ref);
+    adapter_ref.transport.stop();
     let Some(raw) = NonNull::new(context.cast::<Adapter>()) else {
         return;
     };
@@ -242,6 +257,15 @@ unsafe extern "system" fn halt(context: NdisHandle, action: u32) {
 ///
 /// IRQL: PASSIVE_LEVEL.
 unsafe extern "system" fn unload(_driver_object: *mut DriverObject) {
+    crate::lower::deregister();
+    deregister();
+}
+
+/// Gives back the miniport driver registration (at unload, or when DriverEntry fails after
+/// registering).
+///
+/// IRQL: PASSIVE_LEVEL.
+pub fn deregister() {
     let handle = DRIVER_HANDLE.swap(ptr::null_mut(), Ordering::AcqRel);
     if !handle.is_null() {
         // SAFETY: `handle` came from a successful NdisMRegisterMiniportDriver and is given
@@ -311,7 +335,7 @@ unsafe extern "system" fn return_net_buffer_lists(
     // SAFETY: NDIS returns a chain of the NBLs this miniport indicated, all now ours again.
     for nbl in unsafe { NblChain::from_raw(nbls) } {
         // SAFETY: every NBL the miniport indicates comes from its receive pool.
-        unsafe { adapter.rx.give_back(nbl) };
+        unsafe { adapter.frames.give_back(nbl) };
     }
 }
 

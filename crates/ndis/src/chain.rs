@@ -45,6 +45,16 @@ impl Nbl {
         self.0.as_ptr() as usize
     }
 
+    /// The NBL for an NDIS call that borrows it (the NBL stays owned).
+    pub fn as_ptr(&mut self) -> *mut NetBufferList {
+        self.0.as_ptr()
+    }
+
+    /// `ParentNetBufferList`: the original of a clone.
+    pub fn parent(&self) -> *mut NetBufferList {
+        self.get().parent_net_buffer_list
+    }
+
     fn get(&self) -> &NetBufferList {
         // SAFETY: `Nbl` owns a valid NBL (invariant of `from_raw`).
         unsafe { self.0.as_ref() }
@@ -90,42 +100,65 @@ impl Nbl {
         &mut self.get_mut().miniport_reserved.0
     }
 
+    /// `ProtocolReserved`: four pointers of the sender's own, in an NBL the protocol allocated.
+    pub fn protocol_reserved(&mut self) -> &mut [*mut c_void; 4] {
+        &mut self.get_mut().protocol_reserved.0
+    }
+
+    /// Moves the first NET_BUFFER's data start back by `bytes` (NdisRetreatNetBufferDataStart,
+    /// which adds an MDL when there is no room in front) and returns those bytes, contiguous,
+    /// for the caller to fill with a header.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn retreat(&mut self, bytes: u32) -> Result<&mut [u8], NdisStatus> {
+        let nb: *mut NetBuffer = self
+            .first_net_buffer()
+            .ok_or(crate::types::status::INVALID_DATA)?;
+        // SAFETY: `nb` is the owned NBL's first NET_BUFFER; NULL asks for NDIS's own MDL
+        // allocator.
+        let status =
+            unsafe { crate::imports::NdisRetreatNetBufferDataStart(nb, bytes, 0, ptr::null_mut()) };
+        if status != crate::types::status::SUCCESS {
+            return Err(status);
+        }
+        // SAFETY: as above; NULL storage asks for a pointer into the data itself.
+        let head = unsafe { crate::imports::NdisGetDataBuffer(nb, bytes, ptr::null_mut(), 1, 0) };
+        if head.is_null() {
+            // Not contiguous: undo the retreat so the NBL is as it was.
+            // SAFETY: as above; TRUE frees an MDL the retreat may have added.
+            unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
+            return Err(crate::types::status::RESOURCES);
+        }
+        // SAFETY: NDIS returned `bytes` contiguous bytes at the new data start, which belong to
+        // the owned NBL and are not otherwise referenced while `self` is borrowed.
+        Ok(unsafe { core::slice::from_raw_parts_mut(head.cast::<u8>(), bytes as usize) })
+    }
+
+    /// Undoes [`Nbl::retreat`]: moves the data start forward by `bytes` and frees the MDL the
+    /// retreat added, if any.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn advance(&mut self, bytes: u32) {
+        if let Some(nb) = self.first_net_buffer() {
+            let nb: *mut NetBuffer = nb;
+            // SAFETY: `nb` is the owned NBL's first NET_BUFFER, whose data start was retreated
+            // by at least `bytes`.
+            unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
+        }
+    }
+
     /// The MDL chain of the first NET_BUFFER (NULL when there is none).
     pub fn first_mdl_chain(&mut self) -> *mut Mdl {
         self.first_net_buffer()
             .map_or(ptr::null_mut(), |nb| nb.data.mdl_chain)
     }
 
-    /// Copies the data of the first NET_BUFFER into `out` through `NdisGetDataBuffer`, which
-    /// maps the MDLs; returns its length, or `None` when there is no NET_BUFFER or the data
-    /// does not fit.
+    /// Copies the data of the first NET_BUFFER into `out` (see [`copy_net_buffer`]); `None`
+    /// also when there is no NET_BUFFER.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn copy_first_net_buffer(&mut self, out: &mut [u8]) -> Option<usize> {
-        let nb = self.first_net_buffer()?;
-        let len = nb.data_length() as usize;
-        if len > out.len() {
-            return None;
-        }
-        if len == 0 {
-            return Some(0);
-        }
-        let nb: *mut NetBuffer = nb;
-        // SAFETY: `nb` is a NET_BUFFER of the owned NBL; `out` has room for `len` bytes, so NDIS
-        // may copy the data there when it is not contiguous.
-        let data = unsafe {
-            crate::imports::NdisGetDataBuffer(nb, len as u32, out.as_mut_ptr().cast(), 1, 0)
-        };
-        let data = data.cast::<u8>().cast_const();
-        if data.is_null() {
-            return None;
-        }
-        if data != out.as_ptr() {
-            // SAFETY: NDIS returned `len` contiguous readable bytes of the NET_BUFFER, which
-            // cannot overlap `out` (the caller's own buffer).
-            unsafe { ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
-        }
-        Some(len)
+        copy_net_buffer(self.first_net_buffer()?, out)
     }
 
     /// Total data bytes of all NET_BUFFERs.
@@ -146,6 +179,35 @@ impl Drop for Nbl {
             self.addr()
         );
     }
+}
+
+/// Copies a NET_BUFFER's data into `out` through `NdisGetDataBuffer`, which maps the MDLs;
+/// returns its length, or `None` when the data does not fit.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+pub fn copy_net_buffer(nb: &mut NetBuffer, out: &mut [u8]) -> Option<usize> {
+    let len = nb.data_length() as usize;
+    if len > out.len() {
+        return None;
+    }
+    if len == 0 {
+        return Some(0);
+    }
+    let nb: *mut NetBuffer = nb;
+    // SAFETY: `nb` is a NET_BUFFER the caller may read (it holds `&mut`); `out` has room for
+    // `len` bytes, so NDIS may copy the data there when it is not contiguous.
+    let data =
+        unsafe { crate::imports::NdisGetDataBuffer(nb, len as u32, out.as_mut_ptr().cast(), 1, 0) };
+    let data = data.cast::<u8>().cast_const();
+    if data.is_null() {
+        return None;
+    }
+    if data != out.as_ptr() {
+        // SAFETY: NDIS returned `len` contiguous readable bytes of the NET_BUFFER, which cannot
+        // overlap `out` (the caller's own buffer).
+        unsafe { ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
+    }
+    Some(len)
 }
 
 /// Iterator over the NET_BUFFERs of an [`Nbl`].

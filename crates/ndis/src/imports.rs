@@ -259,6 +259,20 @@ unsafe extern "system" {
     /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisfreenetbufferlist).
     pub fn NdisFreeNetBufferList(net_buffer_list: *mut NetBufferList);
 
+    /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisallocateclonenetbufferlist). A pool handle of
+    /// NULL lets NDIS use its own pool; flags 0 makes NDIS allocate MDLs that describe the
+    /// original's buffers.
+    pub fn NdisAllocateCloneNetBufferList(
+        original: *mut NetBufferList,
+        net_buffer_list_pool: NdisHandle,
+        net_buffer_pool: NdisHandle,
+        allocate_clone_flags: u32,
+    ) -> *mut NetBufferList;
+
+    /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisfreeclonenetbufferlist). The flags must be
+    /// those of the allocation.
+    pub fn NdisFreeCloneNetBufferList(clone: *mut NetBufferList, free_clone_flags: u32);
+
     /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisallocatemdl).
     pub fn NdisAllocateMdl(ndis_handle: NdisHandle, address: *mut c_void, length: u32) -> *mut Mdl;
 
@@ -293,6 +307,9 @@ unsafe extern "system" {
         free_mdl: u8,
         free_mdl_handler: *mut c_void,
     );
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndismsleep). Waits at least `microseconds`.
+    pub fn NdisMSleep(microseconds: u32);
 
     /// IRQL: <= DISPATCH_LEVEL (WDK: nf-ndis-ndisgetsystemuptimeex). Milliseconds since boot.
     pub fn NdisGetSystemUpTimeEx(system_up_time: *mut i64);
@@ -413,6 +430,10 @@ unsafe extern "system" {
 unsafe extern "system" {
     /// IRQL: any (WDK: nf-wdm-kebugcheckex). Does not return.
     pub fn KeBugCheckEx(code: u32, p1: usize, p2: usize, p3: usize, p4: usize) -> !;
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-wdm-keflushqueueddpcs). Returns once every DPC queued
+    /// (NDIS timer callbacks among them) has run, so a cancelled timer's callback is over.
+    pub fn KeFlushQueuedDpcs();
 }
 
 #[cfg_attr(

@@ -129,14 +129,20 @@ unsafe impl Send for NblPool {}
 unsafe impl Sync for NblPool {}
 
 impl NblPool {
-    /// A pool of NBLs with one NET_BUFFER each and no data of their own (the caller supplies
-    /// MDLs), or `None` when out of memory.
+    /// A pool of NBLs with no data of their own (the caller supplies MDLs), each with one
+    /// NET_BUFFER when `with_net_buffer` (for [`NblPool::allocate`]) or none (for
+    /// [`NblPool::clone_nbl`]); `None` when out of memory.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     ///
     /// # Safety
     /// `ndis_handle` is a miniport adapter or protocol binding handle (or a driver handle).
-    pub unsafe fn new(ndis_handle: NdisHandle, tag: u32, context_size: u16) -> Option<NblPool> {
+    pub unsafe fn new(
+        ndis_handle: NdisHandle,
+        tag: u32,
+        context_size: u16,
+        with_net_buffer: bool,
+    ) -> Option<NblPool> {
         let parameters = NetBufferListPoolParameters {
             header: NdisObjectHeader::new(
                 OBJECT_TYPE_DEFAULT,
@@ -144,7 +150,7 @@ impl NblPool {
                 SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
             ),
             protocol_id: PROTOCOL_ID_DEFAULT,
-            allocate_net_buffer: 1,
+            allocate_net_buffer: u8::from(with_net_buffer),
             context_size,
             pool_tag: tag,
             data_size: 0,
@@ -180,6 +186,44 @@ impl NblPool {
         // SAFETY: the NBL is owned, so nothing else uses it; the caller guarantees it came
         // from this pool; it is freed once because `Nbl` is consumed.
         unsafe { NdisFreeNetBufferList(nbl.into_raw().as_ptr()) };
+    }
+}
+
+impl NblPool {
+    /// A clone of `original` from this pool: new NBL, NET_BUFFERs and MDLs describing the same
+    /// data (WDK: nf-ndis-ndisallocateclonenetbufferlist), so the clone can be sent on another
+    /// path and its data start moved without touching the original's NET_BUFFERs.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `original` stays alive and its data unchanged until the clone is freed with
+    /// [`NblPool::free_clone`].
+    pub unsafe fn clone_nbl(&self, original: &mut Nbl) -> Option<Nbl> {
+        let raw = original.as_ptr();
+        // SAFETY: `raw` is a valid owned NBL; the caller keeps it alive for the clone.
+        let clone = unsafe {
+            crate::imports::NdisAllocateCloneNetBufferList(
+                raw,
+                self.handle,
+                core::ptr::null_mut(),
+                0,
+            )
+        };
+        // SAFETY: a fresh clone belongs to us alone.
+        NonNull::new(clone).map(|clone| unsafe { Nbl::from_raw(clone) })
+    }
+
+    /// Frees a clone made by [`NblPool::clone_nbl`] (its own NET_BUFFERs and MDLs, not the
+    /// original's data).
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `clone` came from `clone_nbl` of this pool, and every MDL added to it since was removed.
+    pub unsafe fn free_clone(&self, clone: Nbl) {
+        // SAFETY: per the caller, with the flags of the allocation (0).
+        unsafe { crate::imports::NdisFreeCloneNetBufferList(clone.into_raw().as_ptr(), 0) };
     }
 }
 

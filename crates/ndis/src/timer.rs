@@ -103,6 +103,26 @@ impl Timer {
         unsafe { NdisSetTimerObject(self.handle, due, 0, core::ptr::null_mut()) != 0 }
     }
 
+    /// Arms the timer to fire every `milliseconds`, the first time `milliseconds` from now.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn set_periodic_ms(&self, milliseconds: u32) -> bool {
+        let due = -(i64::from(milliseconds) * 10_000);
+        // SAFETY: `handle` is a live timer object; a null context keeps the one given at
+        // allocation.
+        unsafe { NdisSetTimerObject(self.handle, due, milliseconds, core::ptr::null_mut()) != 0 }
+    }
+
+    /// Cancels the timer and returns once a callback already running has finished
+    /// (KeFlushQueuedDpcs): after this the callback's context may go.
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    pub fn cancel_and_wait(&self) {
+        self.cancel();
+        // SAFETY: no precondition beyond PASSIVE_LEVEL, which this function requires.
+        unsafe { crate::imports::KeFlushQueuedDpcs() };
+    }
+
     /// Cancels the timer if it is queued; returns whether it was.
     ///
     /// IRQL: <= DISPATCH_LEVEL.

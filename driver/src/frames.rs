@@ -1,0 +1,107 @@
+//! The driver's own frames: a frame to indicate up a VC, or a discovery frame to send on a lower
+//! binding, is copied into a buffer of the driver's, described by an MDL and an NBL of the
+//! driver's pool. NDISWAN's sends and the lower adapter's receives so go back to their owners
+//! at once and never travel up another VC. Frames come back here: received ones through
+//! `MiniportReturnNetBufferLists` (or the engine dropping them), sent ones through
+//! `ProtocolSendNetBufferListsComplete`.
+
+use core::ffi::c_void;
+use core::ops::Range;
+use core::ptr::{self, NonNull};
+
+use rswan_ndis::chain::Nbl;
+use rswan_ndis::imports::{NdisAllocateMdl, NdisFreeMdl};
+use rswan_ndis::memory::{NblPool, PoolBox};
+use rswan_ndis::types::NdisHandle;
+
+use crate::POOL_TAG;
+
+/// The largest frame a buffer holds: an Ethernet frame of the largest payload, and room to
+/// spare (WDK: OID_WAN_CO_GET_INFO asks miniports to accept 32 bytes beyond MaxFrameSize).
+pub const FRAME_BUFFER_BYTES: usize = 1600;
+
+struct FrameBuffer {
+    bytes: [u8; FRAME_BUFFER_BYTES],
+}
+
+/// Allocates the driver's frame NBLs and frees them when they come back.
+pub struct FramePool {
+    ndis_handle: NdisHandle,
+    nbls: NblPool,
+}
+
+// SAFETY: the handle is an NDIS miniport handle usable from any processor, and the pool is Sync.
+unsafe impl Send for FramePool {}
+// SAFETY: as above; every operation goes through NDIS functions callable concurrently.
+unsafe impl Sync for FramePool {}
+
+impl FramePool {
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `miniport_handle` is the adapter's miniport handle and outlives the pool.
+    pub unsafe fn new(miniport_handle: NdisHandle) -> Option<FramePool> {
+        // SAFETY: forwarded from the caller.
+        let nbls = unsafe { NblPool::new(miniport_handle, POOL_TAG, 0, true) }?;
+        Some(FramePool {
+            ndis_handle: miniport_handle,
+            nbls,
+        })
+    }
+
+    /// An NBL holding a frame `fill` writes into the buffer: `fill` returns the range of the
+    /// buffer the NBL's data is (a received PPPoE frame starts past its headers), or `None`
+    /// when the frame does not fit. `None` also when out of memory.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn take(&self, fill: impl FnOnce(&mut [u8]) -> Option<Range<usize>>) -> Option<Nbl> {
+        let blank = FrameBuffer {
+            bytes: [0; FRAME_BUFFER_BYTES],
+        };
+        // SAFETY: `ndis_handle` is the live miniport handle (invariant of `new`).
+        let mut buffer = unsafe { PoolBox::new(self.ndis_handle, POOL_TAG, blank) }.ok()?;
+        let range = fill(&mut buffer.bytes)?;
+        if range.is_empty() || range.end > FRAME_BUFFER_BYTES {
+            return None;
+        }
+        let data = buffer.bytes.as_mut_ptr().cast::<c_void>();
+        // SAFETY: `data` addresses `range.end` bytes of the buffer, which lives until
+        // `give_back`.
+        let mdl = unsafe { NdisAllocateMdl(self.ndis_handle, data, range.end as u32) };
+        if mdl.is_null() {
+            return None;
+        }
+        // SAFETY: the MDL describes `range.end` bytes that stay valid until the NBL is freed.
+        let allocated = unsafe { self.nbls.allocate(mdl, range.start as u32, range.len()) };
+        let Some(mut nbl) = allocated else {
+            // SAFETY: the MDL was allocated above and is used by nothing else.
+            unsafe { NdisFreeMdl(mdl) };
+            return None;
+        };
+        nbl.miniport_reserved()[0] = buffer.into_raw().as_ptr().cast();
+        Some(nbl)
+    }
+
+    /// Frees a frame NBL that came back (returned by NDISWAN, dropped by the engine, or sent),
+    /// with its MDL and buffer.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `nbl` came from [`FramePool::take`] of this pool.
+    pub unsafe fn give_back(&self, mut nbl: Nbl) {
+        let buffer = nbl.miniport_reserved()[0].cast::<FrameBuffer>();
+        let mdl = nbl.first_mdl_chain();
+        nbl.miniport_reserved()[0] = ptr::null_mut();
+        // SAFETY: the NBL came from this pool's `take` (caller's guarantee).
+        unsafe { self.nbls.free(nbl) };
+        if !mdl.is_null() {
+            // SAFETY: `take` allocated this MDL for the NBL just freed; nothing else uses it.
+            unsafe { NdisFreeMdl(mdl) };
+        }
+        if let Some(buffer) = NonNull::new(buffer) {
+            // SAFETY: `take` stored this `PoolBox<FrameBuffer>` pointer; it is taken back once.
+            drop(unsafe { PoolBox::from_raw(buffer) });
+        }
+    }
+}

@@ -1,0 +1,767 @@
+//! PPPoE below the engine: discovery (rswan-pppoe's client for outgoing calls on PPPoE lines,
+//! its access concentrator for incoming ones) and the session frames of the lower bindings.
+//!
+//! The discovery state sits under locks of the engine's lock order (a line's dial at level
+//! `Line`, a binding's access concentrator at level `Binding`), taken one at a time and always
+//! released before anything leaves the driver: frames are sent and the engine is told after the
+//! guard is gone, as for every other lock of the driver.
+
+use alloc::boxed::Box;
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use rswan_engine::DownCause;
+use rswan_engine::batch::LinkParams;
+use rswan_engine::ids::{BindingId, LineId, Route, SessionKey, TxTag, VcId};
+use rswan_engine::lock_order::{Binding as BindingLevel, Line};
+use rswan_engine::sync::{Entry, OrderedLock};
+use rswan_ndis::buffer::NetBuffer;
+use rswan_ndis::chain::{Nbl, copy_net_buffer};
+use rswan_ndis::dbg_print;
+use rswan_ndis::debug::level;
+use rswan_ndis::imports as ndis;
+use rswan_ndis::memory::PoolBox;
+use rswan_ndis::timer::Timer;
+use rswan_ndis::types::NdisHandle;
+use rswan_pppoe::wire::{
+    Code, Discovery, ETHERTYPE_DISCOVERY, ETHERTYPE_SESSION, FRAME_HEADER_LEN, MacAddr,
+    SessionFrame,
+};
+use rswan_pppoe::{
+    AcConfig, AcEvent, AccessConcentrator, Client, ClientConfig, ClientEvent, Instant, Session,
+    TX_BUFFER_LEN, TxBuffer,
+};
+
+use crate::POOL_TAG;
+use crate::adapter::Adapter;
+use crate::egress::DriverEgress;
+use crate::frames::FRAME_BUFFER_BYTES;
+use crate::lower::{self, Binding, MAX_BINDINGS, sent_kind};
+use crate::platform::NdisPlatform;
+
+/// Sessions one binding's access concentrator holds.
+const AC_SESSIONS: usize = 8;
+/// How often discovery retransmissions are checked.
+const TICK_MS: u32 = 250;
+/// The access concentrator's name (RFC 2516 AC-Name).
+const AC_NAME: &[u8] = b"rswan";
+
+/// An outgoing call in discovery, or with its session up.
+struct Dial {
+    vc: VcId,
+    binding: BindingId,
+    client: Client,
+}
+
+/// A binding's access concentrator and the VCs of its sessions.
+struct AcState {
+    ac: AccessConcentrator<AC_SESSIONS>,
+    calls: [Option<(u16, VcId)>; AC_SESSIONS],
+}
+
+impl AcState {
+    fn forget(&mut self, id: u16) -> Option<VcId> {
+        let slot = self
+            .calls
+            .iter_mut()
+            .find(|c| c.is_some_and(|(s, _)| s == id))?;
+        slot.take().map(|(_, vc)| vc)
+    }
+
+    fn remember(&mut self, id: u16, vc: VcId) -> bool {
+        match self.calls.iter_mut().find(|c| c.is_none()) {
+            Some(slot) => {
+                *slot = Some((id, vc));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Buffers of one discovery step: the received frame and the frame to send. In pool memory,
+/// because two Ethernet frames are too much for a kernel stack at DISPATCH_LEVEL.
+struct Scratch {
+    frame: [u8; FRAME_BUFFER_BYTES],
+    tx: TxBuffer,
+}
+
+pub struct Transport {
+    dials: Box<[OrderedLock<Line, Option<Dial>, NdisPlatform>]>,
+    acs: Box<[OrderedLock<BindingLevel, Option<AcState>, NdisPlatform>]>,
+    timer: Option<Timer>,
+    running: AtomicBool,
+}
+
+/// The lines' clock: milliseconds since boot.
+fn now() -> Instant {
+    let mut up: i64 = 0;
+    // SAFETY: a valid out pointer.
+    unsafe { ndis::NdisGetSystemUpTimeEx(&mut up) };
+    Instant::from_millis(up.max(0) as u64)
+}
+
+fn link_of(binding: &Binding, adapter: &Adapter) -> LinkParams {
+    let bytes = (binding.link_speed / 8).min(u64::from(u32::MAX)) as u32;
+    LinkParams {
+        transmit_speed: bytes,
+        receive_speed: bytes,
+        send_window: adapter.engine.max_send_window(),
+    }
+}
+
+fn key_of(session: &Session, binding: BindingId) -> SessionKey {
+    SessionKey {
+        session_id: session.id,
+        peer_mac: session.peer.0,
+        binding,
+    }
+}
+
+impl Transport {
+    /// IRQL: PASSIVE_LEVEL.
+    pub fn new(lines: u32) -> Transport {
+        Transport {
+            dials: (0..lines).map(|_| OrderedLock::new(None)).collect(),
+            acs: (0..MAX_BINDINGS).map(|_| OrderedLock::new(None)).collect(),
+            timer: None,
+            running: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the retransmission timer of the adapter at `adapter` (its final address).
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    ///
+    /// # Safety
+    /// `miniport` is the adapter's handle and `adapter` its address, valid until
+    /// [`Transport::stop`] returned.
+    pub unsafe fn start(&mut self, miniport: NdisHandle, adapter: *const Adapter) -> bool {
+        // SAFETY: per the caller; the context is the adapter, alive until `stop`.
+        let timer = unsafe { Timer::new(miniport, POOL_TAG, tick, adapter.cast_mut().cast()) };
+        let Ok(timer) = timer else { return false };
+        self.running.store(true, Ordering::Release);
+        timer.set_periodic_ms(TICK_MS);
+        self.timer = Some(timer);
+        true
+    }
+
+    /// Stops the timer and waits for a tick already running; the adapter may go afterwards.
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    pub fn stop(&self) {
+        self.running.store(false, Ordering::Release);
+        if let Some(timer) = &self.timer {
+            timer.cancel_and_wait();
+        }
+    }
+
+    fn scratch(adapter: &Adapter) -> Option<PoolBox<Scratch>> {
+        let blank = Scratch {
+            frame: [0; FRAME_BUFFER_BYTES],
+            tx: [0; TX_BUFFER_LEN],
+        };
+        // SAFETY: the miniport handle is live while the adapter is.
+        unsafe { PoolBox::new(adapter.miniport, POOL_TAG, blank) }.ok()
+    }
+
+    /// A binding opened (or the adapter came up with it open): its access concentrator.
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    pub fn binding_up(&self, adapter: &Adapter, binding: &Binding) {
+        let Some(lock) = self.acs.get(usize::from(binding.slot)) else {
+            return;
+        };
+        // The cookie key only needs to be unpredictable to peers on the link; boot time and
+        // the adapter's address vary per boot and machine [I: no kernel RNG is imported].
+        let seed =
+            now().millis() ^ (ptr_bits(adapter) << 16) ^ u64::from_le_bytes(mac8(binding.mac));
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..].copy_from_slice(
+            &seed
+                .rotate_left(29)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .to_le_bytes(),
+        );
+        let state = AcConfig::new(MacAddr(binding.mac), AC_NAME, key)
+            .and_then(AccessConcentrator::new)
+            .map(|ac| AcState {
+                ac,
+                calls: [None; AC_SESSIONS],
+            });
+        let mut entry = Entry::<NdisPlatform>::new();
+        match state {
+            Ok(state) => *entry.ctx().lock(lock) = Some(state),
+            Err(error) => dbg_print!(level::ERROR, "binding {}: no AC: {error:?}", binding.slot),
+        }
+    }
+
+    /// A binding goes away: its access concentrator with it (the engine ends the sessions).
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    pub fn binding_down(&self, _adapter: &Adapter, binding: &Binding) {
+        if let Some(lock) = self.acs.get(usize::from(binding.slot)) {
+            let mut entry = Entry::<NdisPlatform>::new();
+            *entry.ctx().lock(lock) = None;
+        }
+        for lock in self.dials.iter() {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut dial = entry.ctx().lock(lock);
+            if dial.as_ref().is_some_and(|d| d.binding == binding.id()) {
+                *dial = None;
+            }
+        }
+    }
+
+    /// The engine's `Dial`: PADI on the first open binding, with the service name the call
+    /// asked for (RAS's "phone number" of a PPPoE entry) and the VC as Host-Uniq.
+    pub fn dial(&self, adapter: &Adapter, vc: VcId, line: LineId, egress: &mut DriverEgress<'_>) {
+        let binding = (0..MAX_BINDINGS as u16).find_map(|slot| lower::binding(BindingId(slot)));
+        let (Some(binding), Some(lock), Some(mut scratch)) = (
+            binding,
+            self.dials.get(line.0 as usize),
+            Self::scratch(adapter),
+        ) else {
+            dbg_print!(
+                level::WARNING,
+                "{vc:?}: line {} cannot dial: no Ethernet binding",
+                line.0
+            );
+            adapter
+                .engine
+                .session_down(vc, DownCause::LowerUnbind, egress);
+            return;
+        };
+        let service = adapter
+            .vc_entry(vc)
+            .map(|e| e.service())
+            .unwrap_or_default();
+        let config = ClientConfig::new(
+            MacAddr(binding.mac),
+            service.as_bytes(),
+            &vc.to_raw().to_le_bytes(),
+        );
+        let started = config.and_then(|config| Client::start(config, now(), &mut scratch.tx));
+        let sent = match started {
+            Ok((client, len)) => {
+                let mut entry = Entry::<NdisPlatform>::new();
+                *entry.ctx().lock(lock) = Some(Dial {
+                    vc,
+                    binding: binding.id(),
+                    client,
+                });
+                Some(len)
+            }
+            Err(error) => {
+                dbg_print!(level::ERROR, "{vc:?}: dial refused: {error:?}");
+                None
+            }
+        };
+        match sent {
+            Some(len) => {
+                dbg_print!(
+                    level::TRACE,
+                    "{vc:?}: PADI on binding {} for {:?}",
+                    binding.slot,
+                    core::str::from_utf8(service.as_bytes()).unwrap_or("?")
+                );
+                send_frame(binding, &scratch.tx[..len]);
+            }
+            None => {
+                adapter.engine.session_down(vc, DownCause::Timeout, egress);
+            }
+        }
+    }
+
+    /// The engine's `CancelDial`: the call was closed before its session came up.
+    pub fn cancel_dial(&self, vc: VcId, line: LineId) {
+        let Some(lock) = self.dials.get(line.0 as usize) else {
+            return;
+        };
+        let mut entry = Entry::<NdisPlatform>::new();
+        let mut dial = entry.ctx().lock(lock);
+        if dial.as_ref().is_some_and(|d| d.vc == vc) {
+            *dial = None;
+        }
+    }
+
+    /// The engine's `Hangup`: PADT for the session, from whichever side opened it.
+    pub fn hangup(&self, adapter: &Adapter, vc: VcId, key: SessionKey) {
+        let Some(binding) = lower::binding(key.binding) else {
+            return;
+        };
+        let Some(mut scratch) = Self::scratch(adapter) else {
+            return;
+        };
+        let mut padt = None;
+        for lock in self.dials.iter() {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut dial = entry.ctx().lock(lock);
+            if dial.as_ref().is_some_and(|d| d.vc == vc) {
+                if let Some(mut ended) = dial.take() {
+                    padt = ended.client.close(&mut scratch.tx, None);
+                }
+                break;
+            }
+        }
+        if padt.is_none()
+            && let Some(lock) = self.acs.get(usize::from(key.binding.0))
+        {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut state = entry.ctx().lock(lock);
+            if let Some(state) = state.as_mut()
+                && state.forget(key.session_id) == Some(vc)
+            {
+                padt = state
+                    .ac
+                    .close_session(key.session_id, None, &mut scratch.tx);
+            }
+        }
+        if let Some(len) = padt {
+            dbg_print!(
+                level::TRACE,
+                "{vc:?}: PADT for session {:#06x}",
+                key.session_id
+            );
+            send_frame(binding, &scratch.tx[..len]);
+        }
+    }
+
+    /// The engine's `Transmit` of a PPPoE frame: a clone of NDISWAN's NBL with the Ethernet and
+    /// PPPoE headers put in front (the payload is not copied); it completes through
+    /// [`clone_sent`].
+    pub fn transmit(
+        &self,
+        adapter: &Adapter,
+        key: SessionKey,
+        tag: TxTag,
+        mut packet: Nbl,
+        egress: &mut DriverEgress<'_>,
+    ) {
+        let Some(binding) = lower::binding(key.binding) else {
+            adapter
+                .engine
+                .transmit_complete(tag, packet, rswan_engine::status::CLOSING, egress);
+            return;
+        };
+        let payload_len = packet.data_length() as usize;
+        // SAFETY: the original stays owned (in the clone's ProtocolReserved) until the clone
+        // is freed in `clone_sent`.
+        let Some(mut clone) = (unsafe { binding.clones.clone_nbl(&mut packet) }) else {
+            adapter
+                .engine
+                .transmit_complete(tag, packet, rswan_engine::status::RESOURCES, egress);
+            return;
+        };
+        let header = SessionFrame {
+            dst: MacAddr(key.peer_mac),
+            src: MacAddr(binding.mac),
+            session_id: key.session_id,
+            payload_len,
+        };
+        let written = clone
+            .retreat(FRAME_HEADER_LEN as u32)
+            .map_err(|_| ())
+            .and_then(|head| header.emit_header(head).map_err(|_| ()));
+        if written.is_err() {
+            // SAFETY: the clone came from this pool; a failed retreat left no MDL behind.
+            unsafe { binding.clones.free_clone(clone) };
+            adapter
+                .engine
+                .transmit_complete(tag, packet, rswan_engine::status::FAILURE, egress);
+            return;
+        }
+        let reserved = clone.protocol_reserved();
+        reserved[0] = sent_kind::CLONE as *mut c_void;
+        reserved[1] = tag.vc.to_raw() as usize as *mut c_void;
+        reserved[2] = tag.len as usize as *mut c_void;
+        reserved[3] = packet.into_raw().as_ptr().cast();
+        // SAFETY: the binding is open; the clone is ours and goes down once; it comes back in
+        // ProtocolSendNetBufferListsComplete.
+        unsafe { ndis::NdisSendNetBufferLists(binding.handle(), clone.into_raw().as_ptr(), 0, 0) };
+    }
+
+    /// A frame from a binding: discovery frames to the dials and the access concentrator,
+    /// session frames (copied past their headers) to the engine.
+    pub fn receive(&self, adapter: &Adapter, binding: &Binding, nb: &mut NetBuffer) {
+        let mut head = [0u8; 14];
+        // SAFETY: the NET_BUFFER is the indicated one; `head` has room for 14 bytes.
+        let ethertype = match unsafe { peek_ethertype(nb, &mut head) } {
+            Some(t) => t,
+            None => return,
+        };
+        match ethertype {
+            ETHERTYPE_SESSION => self.receive_session(adapter, binding, nb),
+            ETHERTYPE_DISCOVERY => self.receive_discovery(adapter, binding, nb),
+            _ => {}
+        }
+    }
+
+    fn receive_session(&self, adapter: &Adapter, binding: &Binding, nb: &mut NetBuffer) {
+        let mut key = None;
+        let frame = adapter.frames.take(|buffer| {
+            let len = copy_net_buffer(nb, buffer)?;
+            let parsed = SessionFrame::parse(&buffer[..len]).ok()?;
+            if parsed.dst != MacAddr(binding.mac) {
+                return None;
+            }
+            key = Some(SessionKey {
+                session_id: parsed.session_id,
+                peer_mac: parsed.src.0,
+                binding: binding.id(),
+            });
+            Some(parsed.payload_range())
+        });
+        if let (Some(frame), Some(key)) = (frame, key) {
+            let mut frame = frame;
+            let len = frame.first_net_buffer().map_or(0, |nb| nb.data_length());
+            adapter
+                .engine
+                .receive(key, frame, len, &mut DriverEgress::new(adapter));
+        }
+    }
+
+    fn receive_discovery(&self, adapter: &Adapter, binding: &Binding, nb: &mut NetBuffer) {
+        let Some(mut scratch) = Self::scratch(adapter) else {
+            return;
+        };
+        let Some(len) = copy_net_buffer(nb, &mut scratch.frame) else {
+            return;
+        };
+        let code = match Discovery::parse(&scratch.frame[..len]) {
+            Ok(d) => d.code,
+            Err(_) => return,
+        };
+        let mut egress = DriverEgress::new(adapter);
+        let now = now();
+        if matches!(code, Code::Pado | Code::Pads | Code::Padt) {
+            for (line, lock) in self.dials.iter().enumerate() {
+                let Scratch { frame, tx } = &mut *scratch;
+                let (vc, output) = {
+                    let mut entry = Entry::<NdisPlatform>::new();
+                    let mut dial = entry.ctx().lock(lock);
+                    let Some(dial) = dial.as_mut().filter(|d| d.binding == binding.id()) else {
+                        continue;
+                    };
+                    (dial.vc, dial.client.handle_frame(now, &frame[..len], tx))
+                };
+                if let Some(sent) = output.transmit {
+                    send_frame(binding, &tx[..sent]);
+                }
+                if let Some(event) = output.event {
+                    self.client_event(
+                        adapter,
+                        binding,
+                        LineId(line as u32),
+                        vc,
+                        event,
+                        &mut egress,
+                    );
+                }
+            }
+        }
+        if matches!(code, Code::Padi | Code::Padr | Code::Padt) && self.listening(adapter) {
+            self.ac_frame(adapter, binding, &mut scratch, len, now, &mut egress);
+        }
+    }
+
+    /// Whether a SAP listens on any PPPoE line (an access concentrator without one would open
+    /// sessions no call could take).
+    fn listening(&self, adapter: &Adapter) -> bool {
+        (0..adapter.lines.pppoe).any(|line| !adapter.sap_handle_for(LineId(line)).is_null())
+    }
+
+    fn ac_frame(
+        &self,
+        adapter: &Adapter,
+        binding: &Binding,
+        scratch: &mut Scratch,
+        len: usize,
+        now: Instant,
+        egress: &mut DriverEgress<'_>,
+    ) {
+        let Some(lock) = self.acs.get(usize::from(binding.slot)) else {
+            return;
+        };
+        let output = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut state = entry.ctx().lock(lock);
+            let Some(state) = state.as_mut() else { return };
+            state
+                .ac
+                .handle_frame(now, &scratch.frame[..len], &mut scratch.tx)
+        };
+        if let Some(sent) = output.transmit {
+            send_frame(binding, &scratch.tx[..sent]);
+        }
+        match output.event {
+            Some(AcEvent::SessionOpened { session, .. }) => {
+                self.answer(adapter, binding, session, scratch, egress)
+            }
+            Some(AcEvent::SessionClosed { session, .. }) => {
+                let vc = {
+                    let mut entry = Entry::<NdisPlatform>::new();
+                    let mut state = entry.ctx().lock(lock);
+                    state.as_mut().and_then(|s| s.forget(session.id))
+                };
+                if let Some(vc) = vc {
+                    dbg_print!(level::TRACE, "{vc:?}: PADT from the client");
+                    adapter
+                        .engine
+                        .session_down(vc, DownCause::RemoteHangup, egress);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// A client's PADR opened a session: it rings on the first listening PPPoE line that takes
+    /// it, or is closed again with a PADT.
+    fn answer(
+        &self,
+        adapter: &Adapter,
+        binding: &Binding,
+        session: Session,
+        scratch: &mut Scratch,
+        egress: &mut DriverEgress<'_>,
+    ) {
+        let route = Route::Pppoe(key_of(&session, binding.id()));
+        let link = link_of(binding, adapter);
+        let taken = (0..adapter.lines.pppoe).find_map(|line| {
+            adapter
+                .engine
+                .incoming_call(LineId(line), route, link, egress)
+                .ok()
+        });
+        let Some(lock) = self.acs.get(usize::from(binding.slot)) else {
+            return;
+        };
+        let padt = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut state = entry.ctx().lock(lock);
+            let Some(state) = state.as_mut() else { return };
+            match taken {
+                Some(vc) if state.remember(session.id, vc) => None,
+                _ => state.ac.close_session(session.id, None, &mut scratch.tx),
+            }
+        };
+        match (taken, padt) {
+            (Some(vc), None) => {
+                dbg_print!(level::TRACE, "{vc:?}: incoming session {:#06x}", session.id);
+            }
+            (taken, Some(len)) => {
+                dbg_print!(
+                    level::WARNING,
+                    "session {:#06x} refused: no free line",
+                    session.id
+                );
+                send_frame(binding, &scratch.tx[..len]);
+                if let Some(vc) = taken {
+                    adapter
+                        .engine
+                        .session_down(vc, DownCause::RemoteHangup, egress);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn client_event(
+        &self,
+        adapter: &Adapter,
+        binding: &Binding,
+        line: LineId,
+        vc: VcId,
+        event: ClientEvent,
+        egress: &mut DriverEgress<'_>,
+    ) {
+        match event {
+            ClientEvent::Established(session) => {
+                dbg_print!(level::TRACE, "{vc:?}: PADS, session {:#06x}", session.id);
+                let route = Route::Pppoe(key_of(&session, binding.id()));
+                let result =
+                    adapter
+                        .engine
+                        .session_up(vc, route, link_of(binding, adapter), egress);
+                if result != rswan_engine::status::PENDING {
+                    self.hangup(adapter, vc, key_of(&session, binding.id()));
+                }
+            }
+            ClientEvent::Failed(failure) => {
+                dbg_print!(level::WARNING, "{vc:?}: discovery failed: {failure}");
+                self.cancel_dial(vc, line);
+                adapter.engine.session_down(vc, DownCause::Timeout, egress);
+            }
+            ClientEvent::Terminated(_) => {
+                dbg_print!(level::TRACE, "{vc:?}: PADT from the access concentrator");
+                self.cancel_dial(vc, line);
+                adapter
+                    .engine
+                    .session_down(vc, DownCause::RemoteHangup, egress);
+            }
+        }
+    }
+
+    /// Retransmits PADI/PADR whose timeout passed; fails dials that ran out of attempts.
+    ///
+    /// IRQL: DISPATCH_LEVEL.
+    fn on_tick(&self, adapter: &Adapter) {
+        let now = now();
+        let mut scratch = None;
+        for (line, lock) in self.dials.iter().enumerate() {
+            let due = {
+                let mut entry = Entry::<NdisPlatform>::new();
+                let dial = entry.ctx().lock(lock);
+                dial.as_ref()
+                    .and_then(|d| d.client.poll_timeout())
+                    .is_some_and(|deadline| deadline <= now)
+            };
+            if !due {
+                continue;
+            }
+            if scratch.is_none() {
+                scratch = Self::scratch(adapter);
+            }
+            let Some(scratch) = scratch.as_mut() else {
+                return;
+            };
+            let step = {
+                let mut entry = Entry::<NdisPlatform>::new();
+                let mut dial = entry.ctx().lock(lock);
+                dial.as_mut().map(|d| {
+                    (
+                        d.vc,
+                        d.binding,
+                        d.client.handle_timeout(now, &mut scratch.tx),
+                    )
+                })
+            };
+            let Some((vc, binding_id, output)) = step else {
+                continue;
+            };
+            let Some(binding) = lower::binding(binding_id) else {
+                continue;
+            };
+            if let Some(len) = output.transmit {
+                send_frame(binding, &scratch.tx[..len]);
+            }
+            if let Some(event) = output.event {
+                let mut egress = DriverEgress::new(adapter);
+                self.client_event(
+                    adapter,
+                    binding,
+                    LineId(line as u32),
+                    vc,
+                    event,
+                    &mut egress,
+                );
+            }
+        }
+    }
+}
+
+fn ptr_bits<T>(value: &T) -> u64 {
+    core::ptr::from_ref(value) as usize as u64
+}
+
+fn mac8(mac: [u8; 6]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out[..6].copy_from_slice(&mac);
+    out
+}
+
+/// Reads the EtherType of a frame.
+///
+/// # Safety
+/// `nb` is a NET_BUFFER the caller may read.
+unsafe fn peek_ethertype(nb: &mut NetBuffer, head: &mut [u8; 14]) -> Option<u16> {
+    if nb.data_length() < 14 {
+        return None;
+    }
+    let nb: *mut NetBuffer = nb;
+    // SAFETY: `head` has room for the 14 bytes asked for.
+    let data = unsafe { ndis::NdisGetDataBuffer(nb, 14, head.as_mut_ptr().cast(), 1, 0) };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: NDIS returned 14 readable bytes (in the packet or in `head`).
+    let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), 14) };
+    Some(u16::from_be_bytes([bytes[12], bytes[13]]))
+}
+
+/// Sends a discovery frame on a binding, copied into a frame of the binding's pool.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+fn send_frame(binding: &Binding, frame: &[u8]) {
+    let copy = binding.frames.take(|buffer| {
+        buffer.get_mut(..frame.len())?.copy_from_slice(frame);
+        Some(0..frame.len())
+    });
+    let Some(mut nbl) = copy else {
+        dbg_print!(
+            level::WARNING,
+            "binding {}: no memory for a discovery frame",
+            binding.slot
+        );
+        return;
+    };
+    nbl.protocol_reserved()[0] = sent_kind::FRAME as *mut c_void;
+    // SAFETY: the binding is open; the frame NBL is ours and comes back in
+    // ProtocolSendNetBufferListsComplete.
+    unsafe { ndis::NdisSendNetBufferLists(binding.handle(), nbl.into_raw().as_ptr(), 0, 0) };
+}
+
+/// A clone of one of NDISWAN's sends came back from the lower adapter: the header comes off,
+/// the clone goes back to the binding's pool and the original completes through the engine.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+pub fn clone_sent(binding: &Binding, mut clone: Nbl) {
+    let status = clone.status();
+    let reserved = *clone.protocol_reserved();
+    let tag = VcId::from_raw(reserved[1] as usize as u32).map(|vc| TxTag {
+        vc,
+        len: reserved[2] as usize as u32,
+    });
+    let original = core::ptr::NonNull::new(reserved[3].cast());
+    clone.advance(FRAME_HEADER_LEN as u32);
+    // SAFETY: the clone came from this binding's clone pool; the header MDL is gone.
+    unsafe { binding.clones.free_clone(clone) };
+    let (Some(tag), Some(original)) = (tag, original) else {
+        return;
+    };
+    // SAFETY: `transmit` kept NDISWAN's NBL here, owned, until now.
+    let original = unsafe { Nbl::from_raw(original) };
+    // The adapter cannot have gone: its halt waits for every send the engine has in flight.
+    let completed = lower::with_adapter(|adapter| {
+        adapter.engine.transmit_complete(
+            tag,
+            original,
+            status as u32,
+            &mut DriverEgress::new(adapter),
+        );
+    });
+    if completed.is_none() {
+        dbg_print!(
+            level::ERROR,
+            "a PPPoE send completed after its adapter halted"
+        );
+    }
+}
+
+/// The adapter's timer: discovery retransmissions.
+///
+/// IRQL: DISPATCH_LEVEL.
+unsafe extern "system" fn tick(
+    _system1: *mut c_void,
+    context: *mut c_void,
+    _system2: *mut c_void,
+    _system3: *mut c_void,
+) {
+    // SAFETY: the context is the adapter, alive until Transport::stop has cancelled the timer
+    // and waited for this callback.
+    let adapter = unsafe { &*context.cast::<Adapter>() };
+    if adapter.transport.running.load(Ordering::Acquire) {
+        adapter.transport.on_tick(adapter);
+    }
+}
