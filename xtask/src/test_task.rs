@@ -8,6 +8,7 @@
 //! 5. every host test of the workspace (the host's tests load the packaged x64 image);
 //! 6. a short fuzzing run of every fuzz target.
 
+use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 
@@ -75,7 +76,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(["--target-dir", "target/fuzz-pppoe", target, "--"])
             .arg(format!("-max_total_time={FUZZ_SECONDS}"))
             .env("RUSTC_BOOTSTRAP", "1");
-        step(&format!("fuzz {target} ({FUZZ_SECONDS} s)"), &mut fuzz)?;
+        step_quiet(&format!("fuzz {target} ({FUZZ_SECONDS} s)"), &mut fuzz)?;
     }
 
     println!(
@@ -115,6 +116,30 @@ fn step(name: &str, cmd: &mut Command) -> Result<()> {
         .map_err(|e| format!("{name}: could not start: {e}"))?;
     if !status.success() {
         return Err(format!("{name} failed").into());
+    }
+    println!(
+        "xtask: == {name}: ok ({:.0} s)",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Like `step`, for a command whose progress output is only worth reading when it fails
+/// (libFuzzer prints a line per new input): the output is kept and shown on failure.
+fn step_quiet(name: &str, cmd: &mut Command) -> Result<()> {
+    println!("xtask: == {name}");
+    let start = Instant::now();
+    let output = cmd
+        .output()
+        .map_err(|e| format!("{name}: could not start: {e}"))?;
+    if !output.status.success() {
+        std::io::stdout().write_all(&output.stdout)?;
+        std::io::stderr().write_all(&output.stderr)?;
+        return Err(format!("{name} failed").into());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if let Some(summary) = stderr.lines().rev().find(|l| l.starts_with("Done ")) {
+        println!("xtask: {summary}");
     }
     println!(
         "xtask: == {name}: ok ({:.0} s)",
