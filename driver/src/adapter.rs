@@ -21,6 +21,7 @@ use rswan_ndis::types::NdisHandle;
 use rswan_ndis::wan::{NdisCoLinkSpeed, NdisWanCoInfo, NdisWanCoLinkInfo, framing, medium_subtype};
 
 use crate::POOL_TAG;
+use crate::deferred::DeferredWork;
 use crate::frames::FramePool;
 use crate::platform::NdisPlatform;
 use crate::transport::Transport;
@@ -272,6 +273,7 @@ pub struct Adapter {
     pub af_handle: AtomicPtr<c_void>,
     pub frames: FramePool,
     pub transport: Transport,
+    pub deferred: DeferredWork,
     pub pause: AtomicU8,
     /// Set by the engine's `HaltReady`.
     pub halt_ready: Event,
@@ -330,6 +332,8 @@ impl Adapter {
         // SAFETY: `miniport` is the live adapter handle (caller's guarantee).
         let frames = unsafe { FramePool::new(miniport) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
+        let deferred = unsafe { DeferredWork::new(miniport) }.ok_or(CreateError::Resources)?;
+        // SAFETY: as above.
         let halt_ready = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
         let af_closed = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
@@ -342,6 +346,7 @@ impl Adapter {
             af_handle: AtomicPtr::new(ptr::null_mut()),
             frames,
             transport: Transport::new(lines.count()),
+            deferred,
             pause: AtomicU8::new(pause_state::IDLE),
             halt_ready,
             af_closed,

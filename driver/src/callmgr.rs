@@ -274,7 +274,7 @@ unsafe extern "system" fn make_call(
     entry.call_parameters.store(parameters, Ordering::Release);
     entry.set_service(&dest[..dest_len]);
     let line = LineId(call.line_id);
-    let mut egress = DriverEgress::new(adapter);
+    let mut egress = DriverEgress::passive(adapter);
     let result = match adapter.lines.loopback_peer(line) {
         Some(peer) => adapter.engine.dial_loopback(vc, line, peer, &mut egress),
         None => adapter.engine.make_call(vc, line, &mut egress),

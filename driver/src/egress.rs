@@ -24,17 +24,33 @@ use rswan_ndis::types::{Guid, NdisObjectHeader, status};
 use rswan_ndis::wan::{WanCoLinkParams, wan_status};
 
 use crate::adapter::{Adapter, MAX_FRAME_SIZE, pause_state};
+use crate::deferred::Deferred;
 use crate::frames::FRAME_BUFFER_BYTES;
 use crate::platform::NdisPlatform;
 
 /// The egress of one entry point of one adapter.
 pub struct DriverEgress<'a> {
     pub adapter: &'a Adapter,
+    /// The entry point runs at PASSIVE_LEVEL, so work NDIS allows only there is done inline
+    /// instead of through [`crate::deferred`].
+    passive: bool,
 }
 
 impl<'a> DriverEgress<'a> {
+    /// For an entry point that may run at DISPATCH_LEVEL.
     pub fn new(adapter: &'a Adapter) -> Self {
-        DriverEgress { adapter }
+        DriverEgress {
+            adapter,
+            passive: false,
+        }
+    }
+
+    /// For an entry point that runs at PASSIVE_LEVEL.
+    pub fn passive(adapter: &'a Adapter) -> Self {
+        DriverEgress {
+            adapter,
+            passive: true,
+        }
     }
 
     fn handle(&self, vc: VcId) -> rswan_ndis::NdisHandle {
@@ -256,9 +272,26 @@ impl DriverEgress<'_> {
     }
 
     /// `NdisMCmCreateVc` for the call manager's VC, then `NdisMCmDispatchIncomingCall` with
-    /// parameters the driver builds (WDK: "Accepting incoming calls").
-    fn dispatch_incoming_call(&mut self, vc: VcId, line: LineId) {
+    /// parameters the driver builds (WDK: "Accepting incoming calls"). NdisMCmCreateVc needs
+    /// PASSIVE_LEVEL: from anywhere else this goes through the deferred work.
+    pub fn dispatch_incoming_call(&mut self, vc: VcId, line: LineId) {
         let adapter = self.adapter;
+        if !self.passive {
+            if adapter
+                .deferred
+                .push(adapter, Deferred::Dispatch { vc, line })
+                .is_err()
+            {
+                dbg_print!(
+                    level::ERROR,
+                    "{vc:?}: deferred work full, incoming call refused"
+                );
+                adapter
+                    .engine
+                    .incoming_call_complete(vc, engine_status::RESOURCES, self);
+            }
+            return;
+        }
         let Some(entry) = adapter.vc_entry(vc) else {
             return;
         };
@@ -313,11 +346,24 @@ impl DriverEgress<'_> {
         };
         let handle = entry.handle();
         entry.detach();
-        if !handle.is_null() {
-            // SAFETY: the call manager created this VC with NdisMCmCreateVc and deletes it once.
-            let result = unsafe { ndis::NdisMCmDeleteVc(handle) };
-            dbg_print!(level::TRACE, "{vc:?}: deleted -> {result:#x}");
+        if handle.is_null() {
+            return;
         }
+        if !self.passive {
+            if self
+                .adapter
+                .deferred
+                .push(self.adapter, Deferred::Delete { vc, handle })
+                .is_err()
+            {
+                dbg_print!(level::ERROR, "{vc:?}: deferred work full, VC handle leaked");
+            }
+            return;
+        }
+        // SAFETY: the call manager created this VC with NdisMCmCreateVc and deletes it once,
+        // here, at PASSIVE_LEVEL.
+        let result = unsafe { ndis::NdisMCmDeleteVc(handle) };
+        dbg_print!(level::TRACE, "{vc:?}: deleted -> {result:#x}");
     }
 
     fn pause_complete(&mut self) {

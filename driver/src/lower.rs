@@ -468,7 +468,7 @@ unsafe extern "system" fn unbind_adapter(
         adapter.transport.binding_down(adapter, binding);
         let returned = adapter
             .engine
-            .unbind(binding.id(), &mut DriverEgress::new(adapter));
+            .unbind(binding.id(), &mut DriverEgress::passive(adapter));
         if returned == rswan_engine::status::PENDING {
             binding.finish(status::PENDING);
         }
@@ -528,7 +528,7 @@ unsafe extern "system" fn net_pnp_event(
     // SAFETY: NDIS passes a valid notification.
     let event = unsafe { (*notification).net_pnp_event.net_event };
     with_adapter(|adapter| {
-        let mut egress = DriverEgress::new(adapter);
+        let mut egress = DriverEgress::passive(adapter);
         match event {
             net_event::PAUSE => {
                 dbg_print!(level::TRACE, "binding {} pausing", binding.slot);

@@ -14,6 +14,7 @@ mod adapter;
 mod allocator;
 mod callmgr;
 mod co;
+mod deferred;
 mod egress;
 mod frames;
 mod lower;

@@ -231,10 +231,13 @@ unsafe extern "system" fn halt(context: NdisHandle, action: u32) {
     // SAFETY: NDIS passes the adapter context; halt is the last call on it.
     let adapter_ref = unsafe { adapter(context) };
     dbg_print!(level::TRACE, "halt (action {action})");
-    let mut egress = DriverEgress::new(adapter_ref);
+    let mut egress = DriverEgress::passive(adapter_ref);
     if adapter_ref.engine.halt(&mut egress) == rswan_engine::status::PENDING {
         adapter_ref.halt_ready.wait(0);
     }
+    // A halting engine takes no new incoming call, so after this no VC is created or deleted
+    // behind the address family's back.
+    adapter_ref.deferred.quiesce();
     let af = adapter_ref.af_handle.load(Ordering::Acquire);
     if !af.is_null() {
         // SAFETY: the AF handle is NDPROXY's open address family on this adapter.
@@ -245,6 +248,7 @@ unsafe extern "system" fn halt(context: NdisHandle, action: u32) {
     }
     crate::lower::detach_adapter(adapter_ref);
     adapter_ref.transport.stop();
+    adapter_ref.deferred.quiesce();
     let Some(raw) = NonNull::new(context.cast::<Adapter>()) else {
         return;
     };
@@ -283,7 +287,7 @@ unsafe extern "system" fn pause(context: NdisHandle, _parameters: *mut c_void) -
     // SAFETY: NDIS passes the adapter context.
     let adapter = unsafe { adapter(context) };
     adapter.pause.store(pause_state::IN_CALL, Ordering::Release);
-    let result = adapter.engine.pause(&mut DriverEgress::new(adapter));
+    let result = adapter.engine.pause(&mut DriverEgress::passive(adapter));
     if result != rswan_engine::status::PENDING {
         adapter.pause.store(pause_state::IDLE, Ordering::Release);
         return result as NdisStatus;
@@ -308,7 +312,7 @@ unsafe extern "system" fn pause(context: NdisHandle, _parameters: *mut c_void) -
 unsafe extern "system" fn restart(context: NdisHandle, _parameters: *mut c_void) -> NdisStatus {
     // SAFETY: NDIS passes the adapter context.
     let adapter = unsafe { adapter(context) };
-    adapter.engine.restart(&mut DriverEgress::new(adapter)) as NdisStatus
+    adapter.engine.restart(&mut DriverEgress::passive(adapter)) as NdisStatus
 }
 
 /// MiniportOidRequest: adapter-wide requests (a CoNDIS miniport usually gets them through
