@@ -375,6 +375,7 @@ fn loopback_stress(threads: usize, frames: usize) {
             })
         })
         .collect();
+    let started = std::time::Instant::now();
     let mut seen = std::collections::HashSet::new();
     for _ in 0..threads * frames {
         let frame = step(ndiswan::receive(&call.incoming, FRAME_LIMIT));
@@ -390,6 +391,7 @@ fn loopback_stress(threads: usize, frames: usize) {
                 .unwrap_or_else(|_| Err("a sender panicked".into())),
         );
     }
+    report::observe("stress.seconds", started.elapsed().as_secs_f64());
     report::observe("stress.received", seen.len());
     report::observe("stress.failed_completions", failed);
     hang_up(call);

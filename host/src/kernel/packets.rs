@@ -77,6 +77,8 @@ struct Packets {
     /// Per NET_BUFFER, the (MDL, buffer) pairs NdisRetreatNetBufferDataStart chained in
     /// front of its chain, innermost first.
     added: HashMap<usize, Vec<(usize, usize)>>,
+    /// Clones: their NET_BUFFERs, the MDLs NDIS made for them, and the clone flags.
+    clones: HashMap<usize, (Vec<usize>, Vec<usize>, u32)>,
 }
 
 fn packets() -> MutexGuard<'static, Packets> {
@@ -114,13 +116,18 @@ pub fn check_all_freed() -> Result<(), String> {
     let packets = packets();
     let added: usize = packets.added.values().map(Vec::len).sum();
     let driver_mdls = packets.mdls.len().saturating_sub(added);
-    if packets.pools.is_empty() && packets.nbls.is_empty() && driver_mdls == 0 {
+    if packets.pools.is_empty()
+        && packets.nbls.is_empty()
+        && packets.clones.is_empty()
+        && driver_mdls == 0
+    {
         return Ok(());
     }
     Err(format!(
-        "not freed at unload: {} NBL pool(s), {} NET_BUFFER_LIST(s), {} MDL(s)",
+        "not freed at unload: {} NBL pool(s), {} NET_BUFFER_LIST(s), {} clone(s), {} MDL(s)",
         packets.pools.len(),
         packets.nbls.len(),
+        packets.clones.len(),
         driver_mdls
     ))
 }
@@ -331,6 +338,77 @@ fn free_added_mdls(nb: usize) {
         let _ = free_mdl(mdl);
         memmap::release(buffer);
     }
+}
+
+/// NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS: the clone's NET_BUFFERs use the original's MDLs.
+pub const CLONE_USE_ORIGINAL_MDLS: u32 = 0x1;
+
+/// NdisAllocateCloneNetBufferList: a new NBL with one NET_BUFFER per NET_BUFFER of
+/// `original`, describing the same data. Without CLONE_USE_ORIGINAL_MDLS each clone NET_BUFFER
+/// gets MDLs of its own over the same buffers.
+pub fn clone_nbl(original: usize, pool: usize, flags: u32) -> Result<usize, String> {
+    if pool != 0 && !packets().pools.contains_key(&pool) {
+        return Err(format!("NBL pool {pool:#x} is not a live pool"));
+    }
+    let clone = allocate(nbl_size());
+    let mut nbs = Vec::new();
+    let mut mdls = Vec::new();
+    let mut previous = 0;
+    for nb in net_buffers(original) {
+        let (offset, length) = net_buffer_span(nb);
+        let mut chain = peek_usize(nb + NB_MDL_CHAIN, "NET_BUFFER.MdlChain");
+        if flags & CLONE_USE_ORIGINAL_MDLS == 0 {
+            let mut copies = Vec::new();
+            let mut mdl = chain;
+            while mdl != 0 {
+                let (address, mdl_length) = mdl_data(mdl);
+                copies.push(allocate_mdl(address, mdl_length as u32));
+                mdl = mdl_next(mdl);
+            }
+            for pair in copies.windows(2) {
+                poke_usize(pair[0] + offset_of!(Mdl, next), pair[1], "MDL.Next");
+            }
+            chain = copies.first().copied().unwrap_or(0);
+            mdls.extend(copies);
+        }
+        let copy = allocate(size_of::<NetBuffer>());
+        fill_net_buffer(copy, chain, offset, length, pool);
+        if previous == 0 {
+            poke_usize(clone + NBL_FIRST_NB, copy, "NET_BUFFER_LIST.FirstNetBuffer");
+        } else {
+            poke_usize(previous + NB_NEXT, copy, "NET_BUFFER.Next");
+        }
+        previous = copy;
+        nbs.push(copy);
+    }
+    poke_usize(
+        clone + NBL_POOL_HANDLE,
+        pool,
+        "NET_BUFFER_LIST.NdisPoolHandle",
+    );
+    packets().clones.insert(clone, (nbs, mdls, flags));
+    Ok(clone)
+}
+
+/// NdisFreeCloneNetBufferList with the flags of the allocation.
+pub fn free_clone(clone: usize, flags: u32) -> Result<(), String> {
+    let (nbs, mdls, allocated_with) = packets().clones.remove(&clone).ok_or_else(|| {
+        format!("NdisFreeCloneNetBufferList({clone:#x}) of an NBL that is no live clone")
+    })?;
+    if flags != allocated_with {
+        return Err(format!(
+            "NdisFreeCloneNetBufferList flags {flags:#x}, but the clone was allocated with {allocated_with:#x}"
+        ));
+    }
+    for nb in nbs {
+        free_added_mdls(nb);
+        memmap::release(nb);
+    }
+    for mdl in mdls {
+        free_mdl(mdl)?;
+    }
+    memmap::release(clone);
+    Ok(())
 }
 
 /// The NET_BUFFER's data offset and length.

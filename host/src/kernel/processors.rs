@@ -35,6 +35,8 @@ struct Queues {
     timers: BTreeMap<(Instant, u64), Queued>,
     next_sequence: u64,
     running: usize,
+    /// Of `running`, the jobs at DISPATCH_LEVEL (DPCs and timer functions).
+    running_dispatch: usize,
 }
 
 impl Queues {
@@ -124,10 +126,12 @@ fn processor(shared: &Shared) {
         match next {
             Some((level, queued)) => {
                 queues.running += 1;
+                queues.running_dispatch += usize::from(level == DISPATCH_LEVEL);
                 drop(queues);
                 run_at(level, queued);
                 queues = lock(shared);
                 queues.running -= 1;
+                queues.running_dispatch -= usize::from(level == DISPATCH_LEVEL);
                 if queues.idle() {
                     shared.idle.notify_all();
                 }
@@ -184,6 +188,33 @@ pub fn queue_timer(due: Instant, what: impl Into<String>, job: impl FnOnce() + S
     );
     drop(queues);
     shared.wake.notify_all();
+}
+
+/// KeFlushQueuedDpcs: waits until no DPC is queued or running, counting timer functions that
+/// are due (an expiry is a DPC once its time has come); false after `limit`. Called from a
+/// DPC itself it would wait for itself, so the caller is PASSIVE_LEVEL code.
+pub fn flush_dpcs(limit: Duration) -> bool {
+    let shared = shared();
+    let deadline = Instant::now() + limit;
+    let mut queues = lock(shared);
+    loop {
+        let now = Instant::now();
+        let due = queues
+            .timers
+            .first_key_value()
+            .is_some_and(|((due, _), _)| *due <= now);
+        if queues.dpcs.is_empty() && queues.running_dispatch == 0 && !due {
+            return true;
+        }
+        if now >= deadline {
+            return false;
+        }
+        queues = shared
+            .idle
+            .wait_timeout(queues, Duration::from_millis(5).min(deadline - now))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
 }
 
 /// Waits until no DPC or work item is queued or running (timers may still be pending), or

@@ -62,6 +62,15 @@ pub fn exports() -> Vec<(&'static str, usize)> {
             "NdisFreeNetBufferList",
             ndis_free_net_buffer_list as *const () as usize,
         ),
+        (
+            "NdisAllocateCloneNetBufferList",
+            ndis_allocate_clone_net_buffer_list as *const () as usize,
+        ),
+        (
+            "NdisFreeCloneNetBufferList",
+            ndis_free_clone_net_buffer_list as *const () as usize,
+        ),
+        ("NdisMSleep", ndis_m_sleep as *const () as usize),
         ("NdisAllocateMdl", ndis_allocate_mdl as *const () as usize),
         ("NdisFreeMdl", ndis_free_mdl as *const () as usize),
         (
@@ -743,4 +752,46 @@ extern "win64" fn ndis_wait_event(event: usize, milliseconds: u32) -> u8 {
             vec![caller()],
         )),
     }
+}
+
+/// WDK: NdisAllocateCloneNetBufferList function. IRQL: <= DISPATCH_LEVEL. A new NBL whose
+/// NET_BUFFERs describe the same data as the original's; NULL pools mean NDIS's own.
+extern "win64" fn ndis_allocate_clone_net_buffer_list(
+    original: usize,
+    nbl_pool: usize,
+    _nb_pool: usize,
+    flags: u32,
+) -> usize {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateCloneNetBufferList");
+    if faults::should_fail("NdisAllocateCloneNetBufferList") {
+        return 0;
+    }
+    match packets::clone_nbl(original, nbl_pool, flags) {
+        Ok(clone) => clone,
+        Err(message) => ndis_violation(&message),
+    }
+}
+
+/// WDK: NdisFreeCloneNetBufferList function. IRQL: <= DISPATCH_LEVEL. The flags are those of
+/// the allocation.
+extern "win64" fn ndis_free_clone_net_buffer_list(clone: usize, flags: u32) {
+    require_irql_at_most(DISPATCH_LEVEL, "NdisFreeCloneNetBufferList");
+    {
+        let checks = crate::kernel::checks::checks();
+        if checks.lower_sends.is_outstanding(clone) || checks.receives.is_outstanding(clone) {
+            drop(checks);
+            ndis_violation(&format!(
+                "clone NET_BUFFER_LIST {clone:#x} freed while NDIS still owns it"
+            ));
+        }
+    }
+    if let Err(message) = packets::free_clone(clone, flags) {
+        ndis_violation(&message);
+    }
+}
+
+/// WDK: NdisMSleep function. IRQL: PASSIVE_LEVEL. Waits at least the given microseconds.
+extern "win64" fn ndis_m_sleep(microseconds: u32) {
+    require_irql_at_most(PASSIVE_LEVEL, "NdisMSleep");
+    std::thread::sleep(std::time::Duration::from_micros(u64::from(microseconds)));
 }

@@ -31,6 +31,10 @@ pub fn exports() -> Vec<(&'static str, usize)> {
             ke_release_spin_lock as *const () as usize,
         ),
         ("DbgPrintEx", dbg_print_ex as *const () as usize),
+        (
+            "KeFlushQueuedDpcs",
+            ke_flush_queued_dpcs as *const () as usize,
+        ),
     ]
 }
 
@@ -89,6 +93,23 @@ extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
     sync::before_release(lock, caller(), Acquire::Raise, "KeReleaseSpinLock");
     lockword::give(lock);
     sync::lower_to(new_irql);
+}
+
+/// How long KeFlushQueuedDpcs may wait before the host calls the DPCs stuck.
+const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// WDK: KeFlushQueuedDpcs. IRQL: PASSIVE_LEVEL. Returns once every queued DPC has run.
+extern "win64" fn ke_flush_queued_dpcs() {
+    require_irql_at_most(crate::kernel::irql::PASSIVE_LEVEL, "KeFlushQueuedDpcs");
+    if !crate::kernel::processors::flush_dpcs(FLUSH_LIMIT) {
+        report::violation(
+            "LOST_COMPLETION",
+            &format!(
+                "KeFlushQueuedDpcs still waiting after {} s: a DPC never finished",
+                FLUSH_LIMIT.as_secs()
+            ),
+        );
+    }
 }
 
 /// The longest message DbgPrintEx shows (its output is limited to 512 bytes).
