@@ -368,18 +368,27 @@ impl DriverEgress<'_> {
 
     fn pause_complete(&mut self) {
         let pause = &self.adapter.pause;
-        if pause
-            .compare_exchange(
-                pause_state::IN_CALL,
-                pause_state::DONE_IN_CALL,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
-            pause.store(pause_state::IDLE, Ordering::Release);
-            // SAFETY: MiniportPause returned PENDING for this adapter, which is completed once.
+        let inline = pause.compare_exchange(
+            pause_state::IN_CALL,
+            pause_state::DONE_IN_CALL,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        if inline.is_ok() {
+            return;
+        }
+        let pended = pause.compare_exchange(
+            pause_state::PENDING,
+            pause_state::IDLE,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        if pended.is_ok() {
+            // SAFETY: MiniportPause returned PENDING for this adapter; the state change above
+            // lets exactly one completion through.
             unsafe { ndis::NdisMPauseComplete(self.adapter.miniport) };
+        } else {
+            dbg_print!(level::ERROR, "pause completion with no pause under way");
         }
     }
 }

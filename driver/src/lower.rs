@@ -465,13 +465,14 @@ unsafe extern "system" fn unbind_adapter(
     // SAFETY: NDIS passes back our binding context.
     let binding = unsafe { from_context(binding_context) };
     with_adapter(|adapter| {
-        adapter.transport.binding_down(adapter, binding);
-        let returned = adapter
-            .engine
-            .unbind(binding.id(), &mut DriverEgress::passive(adapter));
+        let mut egress = DriverEgress::passive(adapter);
+        let returned = adapter.engine.unbind(binding.id(), &mut egress);
         if returned == rswan_engine::status::PENDING {
             binding.finish(status::PENDING);
         }
+        adapter
+            .transport
+            .binding_down(adapter, binding, &mut egress);
     });
     BINDINGS[usize::from(binding.slot)].store(ptr::null_mut(), Ordering::Release);
     close(binding);

@@ -197,19 +197,42 @@ impl Transport {
         }
     }
 
-    /// A binding goes away: its access concentrator with it (the engine ends the sessions).
+    /// A binding goes away (after the engine ended its sessions): its access concentrator goes,
+    /// and calls still in discovery on it fail.
     ///
     /// IRQL: PASSIVE_LEVEL.
-    pub fn binding_down(&self, _adapter: &Adapter, binding: &Binding) {
+    pub fn binding_down(
+        &self,
+        adapter: &Adapter,
+        binding: &Binding,
+        egress: &mut DriverEgress<'_>,
+    ) {
         if let Some(lock) = self.acs.get(usize::from(binding.slot)) {
             let mut entry = Entry::<NdisPlatform>::new();
             *entry.ctx().lock(lock) = None;
         }
         for lock in self.dials.iter() {
-            let mut entry = Entry::<NdisPlatform>::new();
-            let mut dial = entry.ctx().lock(lock);
-            if dial.as_ref().is_some_and(|d| d.binding == binding.id()) {
-                *dial = None;
+            let ended = {
+                let mut entry = Entry::<NdisPlatform>::new();
+                let mut dial = entry.ctx().lock(lock);
+                if dial.as_ref().is_some_and(|d| d.binding == binding.id()) {
+                    dial.take()
+                } else {
+                    None
+                }
+            };
+            // An established session is the engine's to end (its route names the binding);
+            // a call still in discovery is known only here.
+            if let Some(ended) = ended.filter(|d| d.client.session().is_none()) {
+                dbg_print!(
+                    level::WARNING,
+                    "{:?}: binding {} went away during discovery",
+                    ended.vc,
+                    binding.slot
+                );
+                adapter
+                    .engine
+                    .session_down(ended.vc, DownCause::LowerUnbind, egress);
             }
         }
     }
