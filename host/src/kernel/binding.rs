@@ -7,11 +7,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// How the host adapter completes the driver's sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
-    /// Later, from a DPC on an emulated processor (what most miniports do).
-    #[default]
-    Deferred,
+    /// Later, from a DPC on an emulated processor, after this latency (a NIC's transmit and
+    /// interrupt moderation; what most miniports do).
+    Deferred(std::time::Duration),
     /// Inside NdisSendNetBufferLists, on the caller's thread: the re-entry that deadlocked
     /// Ndiswan.sys in KB Q219380 when it held its lock across the send.
     Inline,
@@ -28,6 +28,15 @@ pub struct Binding {
     pub mac: [u8; 6],
 }
 
+impl Default for Completion {
+    fn default() -> Self {
+        Completion::Deferred(DEFAULT_LATENCY)
+    }
+}
+
+/// The host adapter's default send-completion latency.
+pub const DEFAULT_LATENCY: std::time::Duration = std::time::Duration::from_millis(1);
+
 #[derive(Debug, Default)]
 struct Bindings {
     /// BindContext of a ProtocolBindAdapterEx in progress, with the adapter it is for.
@@ -36,6 +45,8 @@ struct Bindings {
     /// Frames the driver sent, per adapter name, oldest first.
     wire: HashMap<String, VecDeque<Vec<u8>>>,
     completion: Completion,
+    /// Sends outstanding (handed to the adapter, not yet completed), per binding handle.
+    outstanding: HashMap<usize, usize>,
 }
 
 fn bindings() -> MutexGuard<'static, Bindings> {
@@ -92,6 +103,18 @@ pub fn close(handle: usize) -> Result<Binding, String> {
         .open
         .remove(&handle)
         .ok_or_else(|| format!("NdisCloseAdapterEx({handle:#x}) of a binding that is not open"))
+}
+
+/// `count` more (or, negative, fewer) sends outstanding on the binding.
+pub fn count_sends(handle: usize, count: isize) {
+    let mut bindings = bindings();
+    let entry = bindings.outstanding.entry(handle).or_default();
+    *entry = entry.saturating_add_signed(count);
+}
+
+/// Sends outstanding on the binding.
+pub fn outstanding_sends(handle: usize) -> usize {
+    bindings().outstanding.get(&handle).copied().unwrap_or(0)
 }
 
 pub fn open_count() -> usize {

@@ -113,9 +113,17 @@ extern "win64" fn ndis_open_adapter_ex(
     status::SUCCESS
 }
 
-/// WDK: NdisCloseAdapterEx function. IRQL: PASSIVE_LEVEL. Closes synchronously.
+/// WDK: NdisCloseAdapterEx function. IRQL: PASSIVE_LEVEL. Closes synchronously. "Protocol
+/// drivers should wait for all send requests and OID requests that they originated to
+/// complete before calling NdisCloseAdapterEx."
 extern "win64" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCloseAdapterEx");
+    let outstanding = binding::outstanding_sends(binding_handle);
+    if outstanding > 0 {
+        violation(format!(
+            "NdisCloseAdapterEx({binding_handle:#x}) with {outstanding} send(s) on the binding not yet completed (WDK: NdisCloseAdapterEx remarks: wait for them first)"
+        ));
+    }
     match binding::close(binding_handle) {
         Ok(_) => status::SUCCESS,
         Err(message) => violation(message),
@@ -138,7 +146,8 @@ extern "win64" fn ndis_complete_unbind_adapter_ex(_unbind_context: usize) {
 
 /// Completes sent NBLs to the protocol (ProtocolSendNetBufferListsComplete) at the current
 /// IRQL.
-pub fn complete_sends(binding_context: usize, nbls: Vec<usize>) {
+pub fn complete_sends(binding_handle: usize, binding_context: usize, nbls: Vec<usize>) {
+    binding::count_sends(binding_handle, -(nbls.len() as isize));
     let Some(protocol) = kernel().protocol() else {
         return;
     };
@@ -186,6 +195,7 @@ extern "win64" fn ndis_send_net_buffer_lists(
         ));
     };
     let chain = packets::chain(nbls).unwrap_or_else(|m| violation(m));
+    binding::count_sends(binding_handle, chain.len() as isize);
     for &nbl in &chain {
         enforce(checks().lower_sends.handed_over(nbl, site));
         let frame = packets::nbl_bytes(nbl);
@@ -197,12 +207,12 @@ extern "win64" fn ndis_send_net_buffer_lists(
         });
     }
     match binding::completion() {
-        Completion::Inline => complete_sends(binding.context, chain),
-        Completion::Deferred => {
-            processors::queue_dpc("the lower adapter's send completion", move || {
-                complete_sends(binding.context, chain)
-            })
-        }
+        Completion::Inline => complete_sends(binding_handle, binding.context, chain),
+        Completion::Deferred(latency) => processors::queue_timer(
+            std::time::Instant::now() + latency,
+            "the lower adapter's send completion",
+            move || complete_sends(binding_handle, binding.context, chain),
+        ),
     }
 }
 
