@@ -9,6 +9,7 @@ use std::time::Duration;
 use rswan_ndis::status;
 use rswan_ndis::wan::framing;
 
+use crate::kernel::events::{self, Event};
 use crate::kernel::{checks, deferred, faults, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
 use crate::report;
@@ -45,6 +46,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-wire",
         "bind an Ethernet adapter whose wire ends in a PPPoE AC, dial PPPoE line 0, PPP frames both ways, hang up",
+    ),
+    (
+        "answer-wire",
+        "bind an Ethernet adapter whose wire ends in a PPPoE client, answer its call on a SAP, PPP both ways, the client hangs up",
     ),
     (
         "driver-entry-faults",
@@ -120,6 +125,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             dial_wire();
+            adapter_down();
+            unload(&driver);
+        }
+        "answer-wire" => {
+            driver_entry(&driver);
+            adapter_up();
+            answer_wire();
             adapter_down();
             unload(&driver);
         }
@@ -520,6 +532,115 @@ fn dial_wire() {
     step(ndproxy::close_af(af));
     step(lower::unbind(&binding));
     report::observe("pppoe.counters", peer.counters());
+}
+
+/// The MAC of the PPPoE client at the far end of the wire.
+const CLIENT_MAC: [u8; 6] = [0x02, 0x52, 0x57, 0x00, 0x00, 0xC1];
+
+/// Answers a PPPoE client dialing in over the wire: NDPROXY registers a SAP on line 0, the
+/// client's discovery reaches the driver's access concentrator, the MCM dispatches the call,
+/// NDPROXY accepts it, PPP goes both ways, the client's PADT closes the call.
+fn answer_wire() {
+    let ethernet = lower::Adapter {
+        name: ETHERNET_NAME.to_owned(),
+        mac: ETHERNET_MAC,
+    };
+    let binding = step(lower::bind(&ethernet));
+    let af = step(ndproxy::open_af());
+    let sap = step(call::register_sap(&af, 0));
+    let mut client = step(wire_peer::ClientPeer::dial(
+        &binding,
+        ETHERNET_NAME,
+        CLIENT_MAC,
+        "",
+    ));
+    let deadline = std::time::Instant::now() + FRAME_LIMIT;
+    let mut session = None;
+    let mut answered = None;
+    let mut connected = false;
+    while session.is_none() || !connected {
+        for seen in step(client.pump(&binding)) {
+            match seen {
+                wire_peer::ClientSeen::Established(id) => session = Some(id),
+                wire_peer::ClientSeen::Failed(why) => {
+                    report::error(&format!("the client failed: {why}"))
+                }
+                other => report::error(&format!("the client saw {other:?} before the session")),
+            }
+        }
+        let poll = Duration::from_millis(5);
+        if answered.is_none()
+            && let Ok(Event::IncomingCall {
+                vc,
+                call_parameters,
+                ..
+            }) = events::take(
+                poll,
+                |e| matches!(e, Event::IncomingCall { sap: s, .. } if *s == sap.handle),
+            )
+        {
+            step(call::accept_dispatched(vc, call_parameters));
+            answered = Some(vc);
+        }
+        if let Some(vc) = answered
+            && !connected
+        {
+            connected = events::take(
+                poll,
+                |e| matches!(e, Event::CallConnected { vc: v } if *v == vc),
+            )
+            .is_ok();
+        }
+        if std::time::Instant::now() > deadline {
+            report::error(&format!(
+                "the call did not come up in {} s: session {session:?}, answered {answered:?}, connected {connected}",
+                FRAME_LIMIT.as_secs()
+            ));
+        }
+    }
+    let vc = objects::vc(answered.unwrap_or_default())
+        .unwrap_or_else(|| report::error("the answered VC vanished"));
+    report::observe("pppoe.session", session.unwrap_or_default());
+    report::observe("call.connected", "answered");
+    let info = step(ndiswan::get_info());
+    step(ndiswan::set_link_info(
+        &vc,
+        info.max_frame_size,
+        framing::PPP_FRAMING,
+    ));
+    let lcp_request = b"\xc0\x21\x01\x07\x00\x04";
+    step(client.send_ppp(&binding, lcp_request));
+    let received = step(ndiswan::receive(&vc, FRAME_LIMIT));
+    if received != lcp_request {
+        report::error(&format!("NDISWAN received {received:02x?}"));
+    }
+    report::observe("pppoe.up", "LCP request carried to NDISWAN");
+    let lcp_ack = b"\xc0\x21\x02\x07\x00\x04";
+    let nbl = step(ndiswan::send(&vc, lcp_ack));
+    let deadline = std::time::Instant::now() + FRAME_LIMIT;
+    loop {
+        let seen = step(client.pump(&binding));
+        if seen.contains(&wire_peer::ClientSeen::Ppp(lcp_ack.to_vec())) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            report::error("the client never received the LCP ack");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    step(ndiswan::wait_send_complete(nbl, FRAME_LIMIT));
+    report::observe("pppoe.down", "LCP ack carried to the client");
+    step(client.hang_up(&binding));
+    let handle = vc.handle;
+    step(events::take(
+        FRAME_LIMIT,
+        |e| matches!(e, Event::IncomingCloseCall { vc: v, .. } if *v == handle),
+    ));
+    report::observe("pppoe.closed", "PADT from the client closed the call");
+    step(call::close_call(&vc));
+    step(call::deregister_sap(sap));
+    step(ndproxy::close_af(af));
+    step(lower::unbind(&binding));
 }
 
 /// Hangs up from the caller's side, then closes the answerer's side, its SAP and the AF.

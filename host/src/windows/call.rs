@@ -352,6 +352,23 @@ pub fn deregister_sap(sap: Sap) -> Result<(), String> {
     }
 }
 
+/// Accepts a dispatched incoming call on `vc` (ProtocolCmIncomingCallComplete with
+/// NDIS_STATUS_SUCCESS and the call parameters the MCM dispatched); the MCM then reports the
+/// call connected (NdisCmDispatchCallConnected).
+pub fn accept_dispatched(vc: usize, call_parameters: usize) -> Result<(), String> {
+    let known = objects::vc(vc).ok_or("the incoming call is on an unknown VC")?;
+    call_handler(
+        cm_handler("CmIncomingCallCompleteHandler")?,
+        &[
+            status::SUCCESS as u32 as usize,
+            known.context,
+            call_parameters,
+        ],
+        "ProtocolCmIncomingCallComplete",
+    );
+    Ok(())
+}
+
 /// Waits for the MCM to dispatch an incoming call on `sap`, accepts it
 /// (ProtocolCmIncomingCallComplete with NDIS_STATUS_SUCCESS) and waits until the call is
 /// connected (NdisCmDispatchCallConnected). Activation may come before the dispatch or after

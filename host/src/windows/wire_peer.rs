@@ -139,3 +139,109 @@ impl AcPeer {
         format!("{:?}", self.ac.counters())
     }
 }
+
+/// What the dialing client at the far end saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientSeen {
+    Established(u16),
+    Failed(String),
+    Terminated,
+    Ppp(Vec<u8>),
+}
+
+/// A PPPoE client at the far end of the wire (rswan-pppoe's), dialing the driver's access
+/// concentrator.
+#[derive(Debug)]
+pub struct ClientPeer {
+    client: rswan_pppoe::Client,
+    adapter_name: String,
+    started: Instant,
+}
+
+impl ClientPeer {
+    /// Starts discovery: the first PADI goes to the driver.
+    pub fn dial(
+        binding: &Binding,
+        adapter_name: &str,
+        mac: [u8; 6],
+        service: &str,
+    ) -> Result<Self, String> {
+        let config = rswan_pppoe::ClientConfig::new(MacAddr(mac), service.as_bytes(), b"host")
+            .map_err(|e| format!("{e:?}"))?;
+        let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
+        let (client, len) = rswan_pppoe::Client::start(config, rswan_pppoe::Instant::ZERO, &mut tx)
+            .map_err(|e| format!("{e:?}"))?;
+        lower::indicate(binding, &tx[..len])?;
+        Ok(Self {
+            client,
+            adapter_name: adapter_name.to_owned(),
+            started: Instant::now(),
+        })
+    }
+
+    fn now(&self) -> rswan_pppoe::Instant {
+        rswan_pppoe::Instant::from_millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    fn event(output: rswan_pppoe::Output<rswan_pppoe::ClientEvent>) -> Option<ClientSeen> {
+        match output.event? {
+            rswan_pppoe::ClientEvent::Established(session) => {
+                Some(ClientSeen::Established(session.id))
+            }
+            rswan_pppoe::ClientEvent::Failed(failure) => {
+                Some(ClientSeen::Failed(failure.to_string()))
+            }
+            rswan_pppoe::ClientEvent::Terminated(_) => Some(ClientSeen::Terminated),
+        }
+    }
+
+    /// Handles the driver's frames and the client's retransmission timer.
+    pub fn pump(&mut self, binding: &Binding) -> Result<Vec<ClientSeen>, String> {
+        let mut seen = Vec::new();
+        let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
+        let output = self.client.handle_timeout(self.now(), &mut tx);
+        if let Some(len) = output.transmit {
+            lower::indicate(binding, &tx[..len])?;
+        }
+        seen.extend(Self::event(output));
+        for frame in binding::take_transmitted(&self.adapter_name) {
+            match frame.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]])) {
+                Some(ETHERTYPE_DISCOVERY) => {
+                    let output = self.client.handle_frame(self.now(), &frame, &mut tx);
+                    if let Some(len) = output.transmit {
+                        lower::indicate(binding, &tx[..len])?;
+                    }
+                    seen.extend(Self::event(output));
+                }
+                Some(ETHERTYPE_SESSION) => {
+                    if let Ok(payload) = self.client.decapsulate(&frame) {
+                        seen.push(ClientSeen::Ppp(payload.to_vec()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Sends a PPP payload (protocol field first) to the driver in the session.
+    pub fn send_ppp(&mut self, binding: &Binding, payload: &[u8]) -> Result<(), String> {
+        let mut buffer = vec![0u8; HEADER_ROOM + payload.len()];
+        buffer[HEADER_ROOM..].copy_from_slice(payload);
+        let len = self
+            .client
+            .encapsulate(&mut buffer, payload.len())
+            .map_err(|e| format!("{e:?}"))?;
+        lower::indicate(binding, &buffer[..len])
+    }
+
+    /// Hangs up: a PADT to the driver.
+    pub fn hang_up(&mut self, binding: &Binding) -> Result<(), String> {
+        let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
+        let len = self
+            .client
+            .close(&mut tx, None)
+            .ok_or("no session to close")?;
+        lower::indicate(binding, &tx[..len])
+    }
+}

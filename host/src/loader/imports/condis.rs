@@ -333,15 +333,16 @@ extern "win64" fn ndis_m_cm_deactivate_vc(vc: usize) -> NdisStatus {
     status::SUCCESS
 }
 
-/// WDK: NdisMCmCreateVc function. IRQL: PASSIVE_LEVEL. The client (NDPROXY) learns of the
-/// VC through its ProtocolCoCreateVc, which the host plays.
+/// WDK: NdisMCmCreateVc function. IRQL: <= DISPATCH_LEVEL (the page's req.irql; rswan-ndis
+/// notes PASSIVE_LEVEL). The client (NDPROXY) learns of the VC through its
+/// ProtocolCoCreateVc, which the host plays.
 extern "win64" fn ndis_m_cm_create_vc(
     _adapter_handle: usize,
     af: usize,
     vc_context: usize,
     vc_handle: usize,
 ) -> NdisStatus {
-    require_irql_at_most(PASSIVE_LEVEL, "NdisMCmCreateVc");
+    require_irql_at_most(DISPATCH_LEVEL, "NdisMCmCreateVc");
     no_lock_held("NdisMCmCreateVc", caller());
     if vc_handle == 0 {
         violation("NdisMCmCreateVc with a NULL NdisVcHandle pointer".into());
@@ -363,10 +364,10 @@ extern "win64" fn ndis_m_cm_create_vc(
     status::SUCCESS
 }
 
-/// WDK: NdisMCmDeleteVc function. IRQL: PASSIVE_LEVEL. Only a VC the MCM created, and only
-/// once it is deactivated.
+/// WDK: NdisMCmDeleteVc function. IRQL: <= DISPATCH_LEVEL. Only a VC the MCM created;
+/// NDIS_STATUS_NOT_ACCEPTED while it is still active.
 extern "win64" fn ndis_m_cm_delete_vc(vc: usize) -> NdisStatus {
-    require_irql_at_most(PASSIVE_LEVEL, "NdisMCmDeleteVc");
+    require_irql_at_most(DISPATCH_LEVEL, "NdisMCmDeleteVc");
     no_lock_held("NdisMCmDeleteVc", caller());
     let known = known_vc(vc, "NdisMCmDeleteVc");
     if known.creator != Creator::CallManager {
@@ -375,7 +376,11 @@ extern "win64" fn ndis_m_cm_delete_vc(vc: usize) -> NdisStatus {
         ));
     }
     if known.active {
-        violation(format!("NdisMCmDeleteVc({vc:#x}) of an active VC"));
+        report::observe(
+            "ndis.delete_vc.not_accepted",
+            format!("NdisMCmDeleteVc({vc:#x}) of an active VC"),
+        );
+        return status::NOT_ACCEPTED;
     }
     objects::remove_vc(vc);
     events::push(Event::VcDeletedByDriver { vc });
