@@ -4,8 +4,12 @@
 //! - [`pe`] reads the image; [`loader`] maps it, binds its imports to the Rust implementations
 //!   in [`loader::imports`] (Microsoft x64 calling convention) and turns a driver crash into a
 //!   report. The loader is the only module with `unsafe`: every other module forbids it.
-//! - [`kernel`] models what those imports do (pool, IRQL, spin locks, miniport registration)
-//!   and [`verifier`] holds the rules they are checked against.
+//! - [`kernel`] models what those imports do (pool, IRQL, spin locks, DPCs, timers and work
+//!   items on emulated processors, packets, registrations, NDIS objects, fault injection) and
+//!   [`verifier`] holds the rules they are checked against.
+//! - [`windows`] plays the Windows side: NDIS around the adapter, NDPROXY on the TAPI proxy
+//!   address family, NDISWAN on the VCs, and an Ethernet adapter under the protocol edge whose
+//!   in-memory wire ends in a PPPoE peer.
 //! - A scenario ([`scenario`]) runs in a child process ([`child`]), so a crash, a bug check or a
 //!   verifier violation becomes a readable test failure ([`report`], [`symbols`]).
 //! - [`image`] finds (or builds) the driver image the tests load; [`testpe`] assembles tiny

@@ -9,6 +9,7 @@ use std::time::Duration;
 use rswan_ndis::status;
 use rswan_ndis::wan::framing;
 
+use crate::kernel::binding;
 use crate::kernel::events::{self, Event};
 use crate::kernel::{checks, deferred, faults, kernel, objects, packets, pool, processors};
 use crate::loader::{Driver, imports};
@@ -46,6 +47,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-wire",
         "bind an Ethernet adapter whose wire ends in a PPPoE AC, dial PPPoE line 0, PPP frames both ways, hang up",
+    ),
+    (
+        "garbage-then-dial-wire",
+        "indicate malformed and stray frames on the wire first, then dial-wire: they change nothing but counters",
     ),
     (
         "answer-wire",
@@ -121,10 +126,10 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             adapter_down();
             unload(&driver);
         }
-        "dial-wire" => {
+        "dial-wire" | "garbage-then-dial-wire" => {
             driver_entry(&driver);
             adapter_up();
-            dial_wire();
+            dial_wire(name == "garbage-then-dial-wire");
             adapter_down();
             unload(&driver);
         }
@@ -469,9 +474,70 @@ const ETHERNET_NAME: &str = r"\DEVICE\{5257414E-0000-0000-0000-000000000001}";
 const ETHERNET_MAC: [u8; 6] = [0x02, 0x52, 0x57, 0x00, 0x00, 0x01];
 const AC_MAC: [u8; 6] = [0x02, 0x52, 0x57, 0x00, 0x00, 0xAC];
 
+/// Frames no PPPoE peer should send, each to be dropped (and counted) by the driver: runts,
+/// lengths past the end, unknown codes and versions, session frames for no session, replies
+/// to requests never made, a PADT from a stranger, and other ethertypes.
+fn garbage_frames() -> Vec<Vec<u8>> {
+    let header = |dst: [u8; 6], ethertype: u16| {
+        let mut frame = dst.to_vec();
+        frame.extend_from_slice(&AC_MAC);
+        frame.extend_from_slice(&ethertype.to_be_bytes());
+        frame
+    };
+    let with = |mut frame: Vec<u8>, tail: &[u8]| {
+        frame.extend_from_slice(tail);
+        frame
+    };
+    vec![
+        vec![0xff; 10],
+        header(ETHERNET_MAC, 0x8863),
+        // PADO with a payload length past the end of the frame.
+        with(
+            header(ETHERNET_MAC, 0x8863),
+            &[0x11, 0x07, 0x00, 0x00, 0x05, 0xdc],
+        ),
+        // Version/type 2/2, unknown code 0x42.
+        with(
+            header(ETHERNET_MAC, 0x8863),
+            &[0x22, 0x42, 0x00, 0x00, 0x00, 0x00],
+        ),
+        // PADS for a PADR never sent.
+        with(
+            header(ETHERNET_MAC, 0x8863),
+            &[0x11, 0x65, 0x12, 0x34, 0x00, 0x00],
+        ),
+        // PADT from a stranger for a session that does not exist.
+        with(
+            header(ETHERNET_MAC, 0x8863),
+            &[0x11, 0xa7, 0x77, 0x77, 0x00, 0x00],
+        ),
+        // A session frame (LCP) for no session.
+        with(
+            header(ETHERNET_MAC, 0x8864),
+            &[
+                0x11, 0x00, 0x12, 0x34, 0x00, 0x06, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04,
+            ],
+        ),
+        // A session frame whose length is past the end.
+        with(
+            header(ETHERNET_MAC, 0x8864),
+            &[0x11, 0x00, 0x00, 0x01, 0xff, 0xff, 0xc0, 0x21],
+        ),
+        // A broadcast PADI (another client's discovery, not for a client to answer).
+        with(
+            header([0xff; 6], 0x8863),
+            &[0x11, 0x09, 0x00, 0x00, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00],
+        ),
+        // IPv4 and ARP.
+        with(header(ETHERNET_MAC, 0x0800), &[0x45, 0, 0, 20]),
+        with(header([0xff; 6], 0x0806), &[0, 1, 8, 0, 6, 4, 0, 1]),
+    ]
+}
+
 /// Dials PPPoE line 0 through an adapter whose wire ends in a PPPoE access concentrator:
-/// discovery, PPP frames both ways over the session, hang-up with PADT, unbind.
-fn dial_wire() {
+/// discovery, PPP frames both ways over the session, hang-up with PADT, unbind. With
+/// `garbage`, malformed and stray frames reach the driver first.
+fn dial_wire(garbage: bool) {
     let ethernet = lower::Adapter {
         name: ETHERNET_NAME.to_owned(),
         mac: ETHERNET_MAC,
@@ -483,6 +549,18 @@ fn dial_wire() {
         AC_MAC,
         "rswan-host-ac",
     ));
+    if garbage {
+        let frames = garbage_frames();
+        for frame in &frames {
+            step(lower::indicate(&binding, frame));
+        }
+        if !processors::wait_idle(IDLE_LIMIT) {
+            report::error("the driver did not finish with the garbage frames");
+        }
+        report::observe("wire.garbage_frames", frames.len());
+        // Whatever the driver answered to them stays off the AC's books.
+        let _ = binding::take_transmitted(ETHERNET_NAME);
+    }
     let af = step(ndproxy::open_af());
     let vc = step(call::create_vc(&af));
     let pending = step(call::start_make_call(&vc, 0, "isp"));
