@@ -2,7 +2,6 @@
 //! handles, call parameters), the receive pool and the events halt waits on.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt::Write;
@@ -22,6 +21,7 @@ use rswan_ndis::wan::{NdisCoLinkSpeed, NdisWanCoInfo, NdisWanCoLinkInfo, framing
 
 use crate::POOL_TAG;
 use crate::deferred::DeferredWork;
+use crate::fallible;
 use crate::frames::FramePool;
 use crate::platform::NdisPlatform;
 use crate::transport::Transport;
@@ -311,24 +311,26 @@ impl Adapter {
             ..Config::default()
         };
         let engine = Engine::new(config).map_err(CreateError::Config)?;
-        let vcs: Vec<VcEntry> = (0..config.max_vcs)
-            .map(|_| VcEntry {
-                adapter: ptr::null(),
-                id: AtomicU32::new(0),
-                ndis_handle: AtomicPtr::new(ptr::null_mut()),
-                call_parameters: AtomicPtr::new(ptr::null_mut()),
-                link_info: [const { AtomicU32::new(0) }; 8],
-                incoming: UnsafeCell::new(IncomingBlock([0; INCOMING_CALL_BYTES])),
-                service: UnsafeCell::new(ServiceName::default()),
-            })
-            .collect();
-        let saps: Vec<SapEntry> = (0..=lines.count())
-            .map(|line| SapEntry {
-                adapter: ptr::null(),
-                line: (line < lines.count()).then_some(LineId(line)),
-                ndis_handle: AtomicPtr::new(ptr::null_mut()),
-            })
-            .collect();
+        let vcs = fallible::boxed_slice(config.max_vcs as usize, |_| VcEntry {
+            adapter: ptr::null(),
+            id: AtomicU32::new(0),
+            ndis_handle: AtomicPtr::new(ptr::null_mut()),
+            call_parameters: AtomicPtr::new(ptr::null_mut()),
+            link_info: [const { AtomicU32::new(0) }; 8],
+            incoming: UnsafeCell::new(IncomingBlock([0; INCOMING_CALL_BYTES])),
+            service: UnsafeCell::new(ServiceName::default()),
+        })
+        .ok_or(CreateError::Resources)?;
+        let saps = fallible::boxed_slice(lines.count() as usize + 1, |line| SapEntry {
+            adapter: ptr::null(),
+            line: (line < lines.count() as usize).then_some(LineId(line as u32)),
+            ndis_handle: AtomicPtr::new(ptr::null_mut()),
+        })
+        .ok_or(CreateError::Resources)?;
+        let line_names =
+            fallible::boxed_slice(lines.count() as usize, |line| lines.name(line as u32))
+                .ok_or(CreateError::Resources)?;
+        let transport = Transport::new(lines.count()).ok_or(CreateError::Resources)?;
         // SAFETY: `miniport` is the live adapter handle (caller's guarantee).
         let frames = unsafe { FramePool::new(miniport) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
@@ -341,11 +343,11 @@ impl Adapter {
             miniport,
             lines,
             engine,
-            vcs: vcs.into_boxed_slice(),
-            saps: saps.into_boxed_slice(),
+            vcs,
+            saps,
             af_handle: AtomicPtr::new(ptr::null_mut()),
             frames,
-            transport: Transport::new(lines.count()),
+            transport,
             deferred,
             pause: AtomicU8::new(pause_state::IDLE),
             halt_ready,
@@ -358,7 +360,7 @@ impl Adapter {
             },
             // A locally administered unicast address (IEEE 802: bit 1 of the first octet set).
             wan_address: [0x02, 0x72, 0x73, 0x77, 0x61, 0x6e],
-            line_names: (0..lines.count()).map(|line| lines.name(line)).collect(),
+            line_names,
         })
     }
 

@@ -10,7 +10,7 @@
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use rswan_engine::ids::BindingId;
 use rswan_ndis::buffer::{NetBufferList, flags};
@@ -95,6 +95,10 @@ pub struct Binding {
     pub frames: FramePool,
     /// Clones of NDISWAN's sends.
     pub clones: NblPool,
+    /// Sends handed to NDIS and not yet completed, and whether new ones are refused: the close
+    /// waits for none to be outstanding (WDK: nf-ndis-ndiscloseadapterex).
+    outstanding: AtomicU32,
+    closing: AtomicBool,
 }
 
 // SAFETY: the handle and result are atomic; `request` and `filter` are written only by the
@@ -135,6 +139,36 @@ impl Binding {
     /// LowerUnbindReady).
     pub fn drained(&self) {
         self.complete(status::SUCCESS);
+    }
+
+    /// Counts a send about to go down; `false` (and nothing counted) once the binding closes.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn begin_send(&self) -> bool {
+        self.outstanding.fetch_add(1, Ordering::SeqCst);
+        if self.closing.load(Ordering::SeqCst) {
+            self.outstanding.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Counts a send that came back.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn end_send(&self) {
+        self.outstanding.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Refuses new sends and waits for those outstanding.
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    fn drain_sends(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        while self.outstanding.load(Ordering::SeqCst) != 0 {
+            // SAFETY: PASSIVE_LEVEL, as this function requires.
+            unsafe { ndis::NdisMSleep(100) };
+        }
     }
 }
 
@@ -311,6 +345,8 @@ unsafe extern "system" fn bind_adapter(
         filter: UnsafeCell::new(0),
         frames,
         clones,
+        outstanding: AtomicU32::new(0),
+        closing: AtomicBool::new(false),
     };
     // SAFETY: as above.
     let Ok(binding) = (unsafe { PoolBox::new(protocol, POOL_TAG, binding) }) else {
@@ -475,6 +511,7 @@ unsafe extern "system" fn unbind_adapter(
             .binding_down(adapter, binding, &mut egress);
     });
     BINDINGS[usize::from(binding.slot)].store(ptr::null_mut(), Ordering::Release);
+    binding.drain_sends();
     close(binding);
     let Some(raw) = NonNull::new(binding_context.cast::<Binding>()) else {
         return status::SUCCESS;
@@ -617,6 +654,7 @@ unsafe extern "system" fn send_net_buffer_lists_complete(
     let binding = unsafe { from_context(binding_context) };
     // SAFETY: NDIS gives back NBLs this protocol sent; they are ours again.
     for mut nbl in unsafe { NblChain::from_raw(net_buffer_lists) } {
+        binding.end_send();
         match nbl.protocol_reserved()[0] as usize {
             sent_kind::CLONE => crate::transport::clone_sent(binding, nbl),
             _ => {

@@ -16,6 +16,7 @@ mod callmgr;
 mod co;
 mod deferred;
 mod egress;
+mod fallible;
 mod frames;
 mod lower;
 mod miniport;

@@ -306,12 +306,17 @@ unsafe extern "system" fn pause(context: NdisHandle, _parameters: *mut c_void) -
     }
 }
 
-/// MiniportRestart.
+/// MiniportRestart. An NDIS 6 adapter starts in the Paused state and NDIS restarts it after
+/// MiniportInitializeEx ("Miniport adapter states and operations"); the engine starts running,
+/// so that first restart has nothing to do.
 ///
 /// IRQL: PASSIVE_LEVEL.
 unsafe extern "system" fn restart(context: NdisHandle, _parameters: *mut c_void) -> NdisStatus {
     // SAFETY: NDIS passes the adapter context.
     let adapter = unsafe { adapter(context) };
+    if adapter.engine.adapter_phase() == rswan_engine::AdapterPhase::Running {
+        return status::SUCCESS;
+    }
     adapter.engine.restart(&mut DriverEgress::passive(adapter)) as NdisStatus
 }
 

@@ -119,14 +119,16 @@ fn key_of(session: &Session, binding: BindingId) -> SessionKey {
 }
 
 impl Transport {
+    /// `None` when out of memory.
+    ///
     /// IRQL: PASSIVE_LEVEL.
-    pub fn new(lines: u32) -> Transport {
-        Transport {
-            dials: (0..lines).map(|_| OrderedLock::new(None)).collect(),
-            acs: (0..MAX_BINDINGS).map(|_| OrderedLock::new(None)).collect(),
+    pub fn new(lines: u32) -> Option<Transport> {
+        Some(Transport {
+            dials: crate::fallible::boxed_slice(lines as usize, |_| OrderedLock::new(None))?,
+            acs: crate::fallible::boxed_slice(MAX_BINDINGS, |_| OrderedLock::new(None))?,
             timer: None,
             running: AtomicBool::new(false),
-        }
+        })
     }
 
     /// Starts the retransmission timer of the adapter at `adapter` (its final address).
@@ -362,7 +364,7 @@ impl Transport {
         mut packet: Nbl,
         egress: &mut DriverEgress<'_>,
     ) {
-        let Some(binding) = lower::binding(key.binding) else {
+        let Some(binding) = lower::binding(key.binding).filter(|b| b.begin_send()) else {
             adapter
                 .engine
                 .transmit_complete(tag, packet, rswan_engine::status::CLOSING, egress);
@@ -372,6 +374,7 @@ impl Transport {
         // SAFETY: the original stays owned (in the clone's ProtocolReserved) until the clone
         // is freed in `clone_sent`.
         let Some(mut clone) = (unsafe { binding.clones.clone_nbl(&mut packet) }) else {
+            binding.end_send();
             adapter
                 .engine
                 .transmit_complete(tag, packet, rswan_engine::status::RESOURCES, egress);
@@ -390,6 +393,7 @@ impl Transport {
         if written.is_err() {
             // SAFETY: the clone came from this pool; a failed retreat left no MDL behind.
             unsafe { binding.clones.free_clone(clone) };
+            binding.end_send();
             adapter
                 .engine
                 .transmit_complete(tag, packet, rswan_engine::status::FAILURE, egress);
@@ -717,6 +721,9 @@ unsafe fn peek_ethertype(nb: &mut NetBuffer, head: &mut [u8; 14]) -> Option<u16>
 ///
 /// IRQL: <= DISPATCH_LEVEL.
 fn send_frame(binding: &Binding, frame: &[u8]) {
+    if !binding.begin_send() {
+        return;
+    }
     let copy = binding.frames.take(|buffer| {
         buffer.get_mut(..frame.len())?.copy_from_slice(frame);
         Some(0..frame.len())

@@ -157,7 +157,7 @@ impl NblPool {
         };
         // SAFETY: the caller vouches for the handle; the parameters are complete.
         let handle = unsafe { NdisAllocateNetBufferListPool(ndis_handle, &parameters) };
-        (!handle.is_null()).then_some(NblPool { handle })
+        (!handle.is_null()).then(|| NblPool { handle })
     }
 
     /// An NBL with one NET_BUFFER describing `length` bytes of `mdl_chain` from `offset`.

@@ -163,7 +163,7 @@ impl IoWorkItem {
     pub unsafe fn new(ndis_object_handle: NdisHandle) -> Option<IoWorkItem> {
         // SAFETY: the caller vouches for the handle.
         let handle = unsafe { NdisAllocateIoWorkItem(ndis_object_handle) };
-        (!handle.is_null()).then_some(IoWorkItem { handle })
+        (!handle.is_null()).then(|| IoWorkItem { handle })
     }
 
     /// Queues `routine(context, ..)`.
