@@ -149,6 +149,16 @@ impl DriverEgress<'_> {
     fn send_complete(&mut self, vc: VcId, mut packet: Nbl, result: engine_status::Status) {
         packet.set_status(ndis_status(result));
         let handle = self.handle(vc);
+        if handle.is_null() {
+            // Only NDIS knows where a send of a VC it no longer has goes; keeping the NBL is
+            // better than completing it on no VC.
+            dbg_print!(
+                level::ERROR,
+                "{vc:?}: send completion for a deleted VC, NBL kept"
+            );
+            core::mem::forget(packet);
+            return;
+        }
         // SAFETY: NDISWAN's send came in on this VC, whose NDIS handle stays valid until every
         // send on it is complete (the engine completes them all before DeleteVc); the NBL leaves
         // the driver here, once.
