@@ -18,6 +18,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "rswan",
             "--exclude",
             "xtask",
+            "--benches",
         ])
         .status()?;
     if !status.success() {
