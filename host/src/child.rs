@@ -57,6 +57,26 @@ pub fn run(runner: &Path, scenario: &str, image: &Path, args: &[&str]) -> Outcom
     run_with_timeout(runner, scenario, image, args, DEFAULT_TIMEOUT)
 }
 
+/// Runs `scenario` under a wrapper command, e.g. `["ip", "netns", "exec", "ns1"]` to run the
+/// child in a network namespace.
+pub fn run_in(
+    wrapper: &[&str],
+    runner: &Path,
+    scenario: &str,
+    image: &Path,
+    args: &[&str],
+) -> Outcome {
+    let (program, wrapper_args) = wrapper.split_first().expect("a wrapper program");
+    let mut command = Command::new(program);
+    command
+        .args(wrapper_args)
+        .arg(runner)
+        .arg(scenario)
+        .arg(image)
+        .args(args);
+    run_command(command, image, DEFAULT_TIMEOUT)
+}
+
 pub fn run_with_timeout(
     runner: &Path,
     scenario: &str,
@@ -64,15 +84,19 @@ pub fn run_with_timeout(
     args: &[&str],
     timeout: Duration,
 ) -> Outcome {
-    let mut child = Command::new(runner)
-        .arg(scenario)
-        .arg(image)
-        .args(args)
+    let mut command = Command::new(runner);
+    command.arg(scenario).arg(image).args(args);
+    run_command(command, image, timeout)
+}
+
+fn run_command(mut command: Command, image: &Path, timeout: Duration) -> Outcome {
+    let runner = command.get_program().to_owned();
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", runner.display()));
+        .unwrap_or_else(|e| panic!("starting {}: {e}", runner.to_string_lossy()));
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {

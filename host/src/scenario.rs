@@ -15,7 +15,7 @@ use crate::kernel::{checks, deferred, faults, kernel, objects, packets, pool, pr
 use crate::loader::{Driver, imports};
 use crate::report;
 use crate::windows::request::Request;
-use crate::windows::{adapter, call, lower, ndiswan, ndproxy, wire_peer};
+use crate::windows::{adapter, call, lower, ndiswan, ndproxy, packet_wire, wire_peer};
 
 /// Every scenario by name, with what it does.
 pub const SCENARIOS: &[(&str, &str)] = &[
@@ -51,6 +51,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "garbage-then-dial-wire",
         "indicate malformed and stray frames on the wire first, then dial-wire: they change nothing but counters",
+    ),
+    (
+        "dial-interface",
+        "bind an AF_PACKET adapter on <interface>, dial <service> on PPPoE line 0, wait up to <seconds> for the peer to hang up, else hang up",
     ),
     (
         "answer-wire",
@@ -130,6 +134,20 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             dial_wire(name == "garbage-then-dial-wire");
+            adapter_down();
+            unload(&driver);
+        }
+        "dial-interface" => {
+            let [interface, service, seconds] = args else {
+                report::error("dial-interface needs <interface> <service> <seconds>");
+            };
+            driver_entry(&driver);
+            adapter_up();
+            dial_interface(
+                interface,
+                service,
+                Duration::from_secs(parse_number(seconds) as u64),
+            );
             adapter_down();
             unload(&driver);
         }
@@ -610,6 +628,38 @@ fn dial_wire(garbage: bool) {
     step(ndproxy::close_af(af));
     step(lower::unbind(&binding));
     report::observe("pppoe.counters", peer.counters());
+}
+
+/// Dials `service` through an AF_PACKET adapter on `interface`: a real PPPoE access
+/// concentrator answers on the other end of the link. The call stays up until the peer hangs
+/// up (PADT: the MCM dispatches an incoming close) or `hold` passes (then NDPROXY hangs up).
+fn dial_interface(interface: &str, service: &str, hold: Duration) {
+    let (ethernet, socket) = step(packet_wire::adapter(interface));
+    let binding = step(lower::bind(&ethernet));
+    let bridge = packet_wire::Bridge::start(binding.clone(), socket);
+    let af = step(ndproxy::open_af());
+    let vc = step(call::create_vc(&af));
+    let pending = step(call::start_make_call(&vc, 0, service));
+    let connected = step(pending.finish());
+    report::observe("call.connected", interface);
+    let handle = connected.vc.handle;
+    let remote = events::take(
+        hold,
+        |e| matches!(e, Event::IncomingCloseCall { vc, .. } if *vc == handle),
+    );
+    let frames = step(ndiswan::drain_receives(&connected.vc));
+    report::observe("ppp.frames_received", frames.len());
+    match remote {
+        Ok(Event::IncomingCloseCall { status, .. }) => {
+            report::observe("call.remote_close", format!("{:#010x}", status as u32));
+        }
+        _ => report::observe("call.local_close", "hold time over"),
+    }
+    step(call::close_call(&connected.vc));
+    step(call::delete_vc(&connected.vc));
+    step(ndproxy::close_af(af));
+    step(bridge.stop());
+    step(lower::unbind(&binding));
 }
 
 /// The MAC of the PPPoE client at the far end of the wire.

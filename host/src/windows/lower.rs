@@ -222,6 +222,12 @@ pub fn indicate(binding: &Binding, frame: &[u8]) -> Result<(), String> {
     let protocol = kernel()
         .protocol()
         .ok_or("no protocol driver is registered")?;
+    if binding::binding(binding.handle).is_none() {
+        return Err(format!(
+            "no frame can be indicated on {}: the binding is closed",
+            binding.adapter_name
+        ));
+    }
     let handler = protocol.registration.get("ReceiveNetBufferListsHandler");
     let nbl = packets::host_nbl(frame, RECEIVE_BACKFILL);
     packets::set_source_handle(nbl, binding.handle);

@@ -10,5 +10,6 @@ pub mod call;
 pub mod lower;
 pub mod ndiswan;
 pub mod ndproxy;
+pub mod packet_wire;
 pub mod request;
 pub mod wire_peer;
