@@ -9,7 +9,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
 
 use rswan_engine::ids::{LineId, VcId};
-use rswan_engine::{Config, Engine};
+use rswan_engine::{Config, ConfigError, Engine};
 use rswan_ndis::call_params::INCOMING_CALL_BYTES;
 use rswan_ndis::callmgr::CoCallParameters;
 use rswan_ndis::event::Event;
@@ -292,8 +292,10 @@ unsafe impl Send for Adapter {}
 /// Why an adapter could not be built.
 #[derive(Debug)]
 pub enum CreateError {
+    /// Out of pool memory (or NBL pools, work items, timers): NDIS_STATUS_RESOURCES.
     Resources,
-    Config(rswan_engine::ConfigError),
+    /// A configuration the engine refuses: NDIS_STATUS_FAILURE.
+    Config(ConfigError),
 }
 
 impl Adapter {
@@ -310,7 +312,10 @@ impl Adapter {
             bindings: crate::lower::MAX_BINDINGS as u16,
             ..Config::default()
         };
-        let engine = Engine::new(config).map_err(CreateError::Config)?;
+        let engine = Engine::new(config).map_err(|error| match error {
+            ConfigError::OutOfMemory => CreateError::Resources,
+            invalid => CreateError::Config(invalid),
+        })?;
         let vcs = fallible::boxed_slice(config.max_vcs as usize, |_| VcEntry {
             adapter: ptr::null(),
             id: AtomicU32::new(0),

@@ -170,8 +170,10 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
         "lifecycle-faults" => {
             faults::fail_at(fault_index(args));
             if driver_entry_may_fail(&driver) {
+                report::observe("faults.calls_before_initialize", faults::failable_calls());
                 match adapter::initialize() {
                     Ok(_) => {
+                        report::observe("faults.calls_after_initialize", faults::failable_calls());
                         step(adapter::restart());
                         adapter_down();
                     }

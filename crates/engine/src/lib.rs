@@ -29,7 +29,8 @@
 //! reach NDIS in order and re-entry returns at once instead of recursing.
 //!
 //! ## Using it from the driver
-//! Build one [`Engine`] per miniport adapter at initialisation (the only allocation), then call
+//! Build one [`Engine`] per miniport adapter at initialisation (the only allocation, and a
+//! fallible one: [`ConfigError::OutOfMemory`] becomes NDIS_STATUS_RESOURCES), then call
 //! one operation per NDIS entry point with an `Egress` that makes the NDIS calls named on each
 //! [`batch::Event`] variant. Operations that finish later return [`status::PENDING`] and deliver
 //! exactly one completion event. Handles are plain integers ([`ids::VcId::to_raw`] is the
@@ -42,6 +43,7 @@ extern crate alloc;
 
 pub mod batch;
 mod engine;
+mod fallible;
 pub mod ids;
 pub mod lock_order;
 mod padding;

@@ -1,8 +1,8 @@
 //! A bounded FIFO whose storage is allocated once, at initialisation.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
+use crate::fallible::{self, OutOfMemory};
 use crate::padding::GUARD_BYTES;
 
 pub(crate) struct Ring<T> {
@@ -17,18 +17,16 @@ pub(crate) struct Ring<T> {
 }
 
 impl<T> Ring<T> {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Result<Self, OutOfMemory> {
         let guard = GUARD_BYTES.div_ceil(core::mem::size_of::<Option<T>>().max(1));
-        let total = capacity + 2 * guard;
-        let mut slots = Vec::with_capacity(total);
-        slots.resize_with(total, || None);
-        Self {
-            slots: slots.into_boxed_slice(),
+        let total = capacity.checked_add(2 * guard).ok_or(OutOfMemory)?;
+        Ok(Self {
+            slots: fallible::boxed_slice(total, |_| Ok(None))?,
             guard,
             capacity,
             head: 0,
             len: 0,
-        }
+        })
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -78,7 +76,7 @@ mod tests {
 
     #[test]
     fn fifo_wraps_and_refuses_when_full() {
-        let mut ring = Ring::with_capacity(3);
+        let mut ring = Ring::with_capacity(3).unwrap();
         for round in 0..5u32 {
             assert!(ring.push(round * 10).is_ok());
             assert!(ring.push(round * 10 + 1).is_ok());
@@ -98,7 +96,7 @@ mod tests {
 
     #[test]
     fn guard_slots_stay_empty() {
-        let mut ring = Ring::with_capacity(4);
+        let mut ring = Ring::with_capacity(4).unwrap();
         assert!(ring.push(100).is_ok() && ring.push(101).is_ok());
         for n in 0..11u64 {
             assert!(ring.push(n).is_ok());
@@ -112,8 +110,13 @@ mod tests {
 
     #[test]
     fn zero_capacity_is_always_full() {
-        let mut ring: Ring<u8> = Ring::with_capacity(0);
+        let mut ring: Ring<u8> = Ring::with_capacity(0).unwrap();
         assert_eq!(ring.push(1), Err(1));
         assert_eq!(ring.pop(), None);
+    }
+
+    #[test]
+    fn a_capacity_beyond_the_address_space_is_out_of_memory() {
+        assert!(Ring::<u64>::with_capacity(usize::MAX).is_err());
     }
 }

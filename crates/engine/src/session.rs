@@ -5,12 +5,12 @@
 //! a lock. Every shard is sized at initialisation for a load factor of at most 1/2 plus slack;
 //! the hash is keyed with a seed from the driver, since peers choose MACs and session ids.
 
+use crate::fallible::{self, OutOfMemory};
 use crate::ids::{SessionKey, VcId};
 use crate::lock_order::{LockAfter, SessionShard};
 use crate::platform::Platform;
 use crate::sync::{Ctx, OrderedLock};
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 pub(crate) struct Shard {
     slots: Box<[Option<(SessionKey, VcId)>]>,
@@ -27,13 +27,11 @@ pub enum InsertError {
 }
 
 impl Shard {
-    fn with_slots(slots: usize) -> Self {
-        let mut v = Vec::with_capacity(slots);
-        v.resize_with(slots, || None);
-        Self {
-            slots: v.into_boxed_slice(),
+    fn with_slots(slots: usize) -> Result<Self, OutOfMemory> {
+        Ok(Self {
+            slots: fallible::boxed_slice(slots, |_| Ok(None))?,
             len: 0,
-        }
+        })
     }
 
     fn mask(&self) -> usize {
@@ -117,13 +115,18 @@ pub(crate) struct SessionIndex<P: Platform> {
 }
 
 impl<P: Platform> SessionIndex<P> {
-    pub(crate) fn new(max_sessions: usize, seed: u64) -> Self {
+    pub(crate) fn new(max_sessions: usize, seed: u64) -> Result<Self, OutOfMemory> {
         let shard_count = (max_sessions / 64).clamp(1, 64).next_power_of_two();
-        let per_shard = (max_sessions.div_ceil(shard_count) * 2 + 8).next_power_of_two();
-        let shards = (0..shard_count)
-            .map(|_| OrderedLock::new(Shard::with_slots(per_shard)))
-            .collect();
-        Self { shards, seed }
+        let per_shard = max_sessions
+            .div_ceil(shard_count)
+            .checked_mul(2)
+            .and_then(|slots| slots.checked_add(8))
+            .and_then(usize::checked_next_power_of_two)
+            .ok_or(OutOfMemory)?;
+        let shards = fallible::boxed_slice(shard_count, |_| {
+            Shard::with_slots(per_shard).map(OrderedLock::new)
+        })?;
+        Ok(Self { shards, seed })
     }
 
     fn locate(&self, key: &SessionKey) -> (&OrderedLock<SessionShard, Shard, P>, u64) {
@@ -192,7 +195,7 @@ mod tests {
     #[test]
     fn shard_matches_a_hash_map_through_inserts_and_removals() {
         let seed = 0x1234_5678;
-        let mut shard = Shard::with_slots(256);
+        let mut shard = Shard::with_slots(256).unwrap();
         let mut model = HashMap::new();
         // A fixed pseudo-random walk of inserts and removes over 200 keys.
         let mut x: u64 = 7;
@@ -234,7 +237,7 @@ mod tests {
         b.peer_mac[0] ^= 0x80;
         let mut c = a;
         c.binding = BindingId(9);
-        let mut shard = Shard::with_slots(16);
+        let mut shard = Shard::with_slots(16).unwrap();
         for (i, k) in [a, b, c].into_iter().enumerate() {
             assert_eq!(
                 shard.insert(k, VcId::new(i as u32, 1), hash_key(1, &k)),

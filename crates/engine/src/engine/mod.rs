@@ -16,6 +16,7 @@ mod vc;
 pub use vc::VcOwner;
 
 use crate::batch::{Egress, Event, LinkParams};
+use crate::fallible::{self, OutOfMemory};
 use crate::ids::{BindingId, MAX_VCS, Route, VcId};
 use crate::lock_order::{Adapter, AddressFamily, Binding, Level, Line, LockAfter, Vc};
 use crate::padding::Padded;
@@ -64,7 +65,7 @@ impl Default for Config {
     }
 }
 
-/// A [`Config`] the engine cannot be built with.
+/// Why [`Engine::new`] built no engine: a [`Config`] it cannot be built with, or no memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// `max_vcs` is 0 or above [`MAX_VCS`].
@@ -73,6 +74,15 @@ pub enum ConfigError {
     SendWindow,
     /// `lines`, `bindings` or `max_sessions` is 0.
     Empty,
+    /// An allocation of the pools failed (or their size does not fit the address space): the
+    /// driver answers NDIS_STATUS_RESOURCES.
+    OutOfMemory,
+}
+
+impl From<OutOfMemory> for ConfigError {
+    fn from(_: OutOfMemory) -> Self {
+        ConfigError::OutOfMemory
+    }
 }
 
 /// The adapter's phase (miniport pause/restart/halt).
@@ -198,7 +208,8 @@ impl<P: Platform> fmt::Debug for Engine<P> {
 }
 
 impl<P: Platform> Engine<P> {
-    /// Allocates every pool. The only place the engine allocates.
+    /// Allocates every pool. The only place the engine allocates, and every allocation may
+    /// fail: out of memory it answers [`ConfigError::OutOfMemory`] having freed what it took.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         if config.max_vcs == 0 || config.max_vcs > MAX_VCS {
             return Err(ConfigError::MaxVcs);
@@ -209,7 +220,7 @@ impl<P: Platform> Engine<P> {
         if config.lines == 0 || config.bindings == 0 || config.max_sessions == 0 {
             return Err(ConfigError::Empty);
         }
-        let mut free: Vec<u32> = Vec::with_capacity(config.max_vcs as usize);
+        let mut free: Vec<u32> = fallible::vec_with_capacity(config.max_vcs as usize)?;
         free.extend((0..config.max_vcs).rev());
         let adapter = AdapterState {
             phase: AdapterPhase::Running,
@@ -219,35 +230,34 @@ impl<P: Platform> Engine<P> {
             receive_unknown_session: 0,
             send_stale_vc: 0,
         };
+        let lines = fallible::boxed_slice(config.lines as usize, |_| {
+            Ok(OrderedLock::new(LineState {
+                vc: None,
+                listening: false,
+            }))
+        })?;
+        let vcs = fallible::boxed_slice(config.max_vcs as usize, |_| {
+            let slot = VcSlot::new(
+                config.queue_capacity as usize,
+                config.max_send_window,
+                config.receive_budget,
+            )?;
+            Ok(OrderedLock::new(Padded::new(slot)))
+        })?;
+        let sessions = SessionIndex::new(config.max_sessions as usize, config.hash_seed)?;
+        let bindings = fallible::boxed_slice(usize::from(config.bindings), |_| {
+            Ok(OrderedLock::new(BindingState {
+                phase: BindingPhase::Unbound,
+                quiesce: Quiesce::default(),
+            }))
+        })?;
         Ok(Self {
             adapter: OrderedLock::new(adapter),
             af: OrderedLock::new(AfState { open: false }),
-            lines: (0..config.lines)
-                .map(|_| {
-                    OrderedLock::new(LineState {
-                        vc: None,
-                        listening: false,
-                    })
-                })
-                .collect(),
-            vcs: (0..config.max_vcs)
-                .map(|_| {
-                    OrderedLock::new(Padded::new(VcSlot::new(
-                        config.queue_capacity as usize,
-                        config.max_send_window,
-                        config.receive_budget,
-                    )))
-                })
-                .collect(),
-            sessions: SessionIndex::new(config.max_sessions as usize, config.hash_seed),
-            bindings: (0..config.bindings)
-                .map(|_| {
-                    OrderedLock::new(BindingState {
-                        phase: BindingPhase::Unbound,
-                        quiesce: Quiesce::default(),
-                    })
-                })
-                .collect(),
+            lines,
+            vcs,
+            sessions,
+            bindings,
             config,
         })
     }

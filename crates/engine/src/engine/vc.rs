@@ -13,6 +13,7 @@
 //! round trip through the outbox or queue.
 
 use crate::batch::{Batch, Event, LinkParams};
+use crate::fallible::OutOfMemory;
 use crate::ids::{BindingId, LineId, Route, TxTag, VcId};
 use crate::platform::Platform;
 use crate::ring::Ring;
@@ -226,9 +227,16 @@ pub(crate) struct VcSlot<P: Platform> {
 }
 
 impl<P: Platform> VcSlot<P> {
-    pub(crate) fn new(queue_capacity: usize, max_window: u32, rx_budget: u32) -> Self {
-        let outbox = max_window as usize + rx_budget as usize + CONTROL_SLOTS;
-        Self {
+    pub(crate) fn new(
+        queue_capacity: usize,
+        max_window: u32,
+        rx_budget: u32,
+    ) -> Result<Self, OutOfMemory> {
+        let outbox = (max_window as usize)
+            .checked_add(rx_budget as usize)
+            .and_then(|slots| slots.checked_add(CONTROL_SLOTS))
+            .ok_or(OutOfMemory)?;
+        Ok(Self {
             generation: 1,
             allocated: false,
             owner: VcOwner::Client,
@@ -240,8 +248,8 @@ impl<P: Platform> VcSlot<P> {
             transport_lost: None,
             link: LinkParams::default(),
             max_window,
-            queue: Ring::with_capacity(queue_capacity),
-            outbox: Ring::with_capacity(outbox),
+            queue: Ring::with_capacity(queue_capacity)?,
+            outbox: Ring::with_capacity(outbox)?,
             rx_queued: 0,
             rx_budget,
             in_flight: 0,
@@ -256,7 +264,7 @@ impl<P: Platform> VcSlot<P> {
             wait_binding: None,
             delete_pending: false,
             stats: VcStats::default(),
-        }
+        })
     }
 
     pub(crate) fn id(&self, index: u32) -> VcId {
