@@ -9,21 +9,35 @@
 //!   key given twice.
 //! - [Strings]: no key given twice; every `%strkey%` used anywhere resolves (numeric tokens are
 //!   DIRIDs, install/using-dirids).
-//! - Every architecture shipped has a decorated Models section and DDInstall sections (found in
-//!   the order install/creating-inf-files-for-multiple-platforms-and-operating-systems gives:
-//!   `.NTamd64`, then `.NT`, then undecorated) with a `.Services` section that names the function
-//!   driver (SPSVCINST_ASSOCSERVICE, install/inf-addservice-directive).
+//! - Every architecture shipped has decorated Models sections (one per decoration of its
+//!   platform, e.g. `NTamd64` and `NTamd64.10.0...25319`) and DDInstall sections (found in the
+//!   order install/creating-inf-files-for-multiple-platforms-and-operating-systems gives:
+//!   `.NTamd64`, then `.NT`, then undecorated) with a `.Services` section; a device's names the
+//!   function driver (SPSVCINST_ASSOCSERVICE, install/inf-addservice-directive), a network
+//!   software component's (not a PnP device) may be absent only with NCF_NO_SERVICE.
 //! - Every section a directive names exists (AddReg, CopyFiles, AddService, ...; `Needs` only
 //!   when there is no `Include`, since then it may name sections of system INFs).
-//! - Network classes: a Characteristics entry with consistent NCF_ flags, UpperRange and
-//!   LowerRange under Ndi\Interfaces, and an Ndi Service value that names the added service.
+//! - Network classes (network.rs): a Characteristics entry with NCF_ flags that fit the class,
+//!   UpperRange and LowerRange under Ndi\Interfaces, an Ndi Service value that names the added
+//!   service; for NetTrans/NetClient/NetService also CoServices and (when visible) HelpText.
+//! - Every service-install section has the four entries install/inf-addservice-directive
+//!   requires; every [ControlFlags] ExcludeFromSelect ID is one the INF installs.
 //! - Every copied file is in SourceDisksFiles (plain or `.amd64`/`.arm64`/`.x86`) on a disk that
 //!   SourceDisksNames defines, and every CopyFiles list has a DestinationDirs entry.
+//!
+//! The rules between the INFs of one package (CopyINF, the shared catalog and service) are in
+//! package.rs.
 
+mod network;
+mod package;
 mod parse;
 
 #[cfg(test)]
+mod protocol_tests;
+#[cfg(test)]
 mod tests;
+
+pub use package::check_package;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -50,11 +64,48 @@ pub struct InfReport {
     pub driver_date: String,
     pub driver_version: String,
     pub catalog_file: String,
+    /// The line of the CatalogFile entry.
+    pub catalog_line: usize,
     pub devices: Vec<InfDevice>,
     /// The distinct hardware IDs of `devices`, in INF order (for the catalog's HWID members).
     pub hardware_ids: Vec<String>,
     /// Source file names every shipped architecture copies.
     pub copied_files: BTreeSet<String>,
+    /// The services the installations add, once per service-install section.
+    pub services: Vec<ServiceInstall>,
+    /// CopyINF targets, as written, with their lines.
+    pub copied_infs: Vec<(usize, String)>,
+    /// DelService names anywhere in the INF, with their lines.
+    pub deleted_services: Vec<(usize, String)>,
+    /// The Ndi\Interfaces interface names of every installation, lower case.
+    pub upper_range: BTreeSet<String>,
+    pub lower_range: BTreeSet<String>,
+}
+
+/// One service an AddService directive installs, with its service-install section's entries
+/// resolved against [Strings].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInstall {
+    /// The line of the AddService directive.
+    pub line: usize,
+    pub name: String,
+    pub section: String,
+    pub display_name: String,
+    pub service_type: String,
+    pub start_type: String,
+    pub error_control: String,
+    /// As written, e.g. `%13%\rswan.sys`.
+    pub binary: String,
+}
+
+impl ServiceInstall {
+    /// The binary's file name, without its folder.
+    pub fn binary_file(&self) -> &str {
+        self.binary
+            .rsplit(['\\', '/'])
+            .next()
+            .unwrap_or(&self.binary)
+    }
 }
 
 /// One line for the build log: what the INF installs.
@@ -66,16 +117,47 @@ impl fmt::Display for InfReport {
             .map(|d| format!("{} {} via [{}]", d.arch, d.hardware_id, d.install_section))
             .collect();
         let files: Vec<&str> = self.copied_files.iter().map(String::as_str).collect();
+        let services: Vec<String> = self
+            .services
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} [{}] = {} (type {}, start {}, error {}, \"{}\")",
+                    s.name,
+                    s.section,
+                    s.binary,
+                    s.service_type,
+                    s.start_type,
+                    s.error_control,
+                    s.display_name
+                )
+            })
+            .collect();
+        let names = |list: &[(usize, String)]| {
+            let names: Vec<&str> = list.iter().map(|(_, n)| n.as_str()).collect();
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        let range = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
         write!(
             f,
-            "Class {} {}, DriverVer {},{}, CatalogFile {}; installs {}; copies {}",
+            "Class {} {}, DriverVer {},{}, CatalogFile {}; installs {}; copies {}; services {}; \
+             UpperRange {}, LowerRange {}; CopyINF {}; DelService {}",
             self.class,
             self.class_guid,
             self.driver_date,
             self.driver_version,
             self.catalog_file,
             devices.join(", "),
-            files.join(", ")
+            files.join(", "),
+            services.join(", "),
+            range(&self.upper_range),
+            range(&self.lower_range),
+            names(&self.copied_infs),
+            names(&self.deleted_services)
         )
     }
 }
@@ -186,16 +268,28 @@ pub fn check_text(text: &str, path: &Path, arches: &[Arch]) -> Result<InfReport,
         inf: &inf,
         problems: Vec::new(),
         strings: HashMap::new(),
+        class: String::new(),
     };
     checker.check_strings();
     checker.check_tokens();
     let version = checker.check_version();
+    checker.class = checker
+        .version_value("Class")
+        .map(|(_, class, _)| checker.resolve(&class))
+        .unwrap_or_default();
     let devices = checker.check_arches(arches);
     checker.check_network(&devices);
     checker.check_references();
+    checker.check_exclude_from_select(&devices);
+    let services = checker.check_services(&devices);
     let copied_files = checker.check_files(arches, &devices);
+    let copied_infs = checker.copied_infs(&devices);
+    let deleted_services = checker.deleted_services();
+    let (upper_range, lower_range) = checker.ranges(&devices);
     problems.append(&mut checker.problems);
-    problems.sort_by_key(|p| p.line);
+    // A registry line reached from several DDInstall sections is reported once.
+    problems.sort_by(|a, b| (a.line, &a.message).cmp(&(b.line, &b.message)));
+    problems.dedup();
     if !problems.is_empty() {
         return Err(InfCheckError {
             path: path.to_path_buf(),
@@ -209,6 +303,7 @@ pub fn check_text(text: &str, path: &Path, arches: &[Arch]) -> Result<InfReport,
         driver_date: version.driver_date,
         driver_version: version.driver_version,
         catalog_file: version.catalog_file,
+        catalog_line: version.catalog_line,
         hardware_ids: devices.iter().fold(Vec::new(), |mut ids, (device, _)| {
             if !ids.contains(&device.hardware_id) {
                 ids.push(device.hardware_id.clone());
@@ -217,6 +312,11 @@ pub fn check_text(text: &str, path: &Path, arches: &[Arch]) -> Result<InfReport,
         }),
         devices: devices.into_iter().map(|(device, _)| device).collect(),
         copied_files,
+        services,
+        copied_infs,
+        deleted_services,
+        upper_range,
+        lower_range,
     })
 }
 
@@ -227,6 +327,7 @@ struct VersionInfo {
     driver_date: String,
     driver_version: String,
     catalog_file: String,
+    catalog_line: usize,
 }
 
 struct Checker<'a> {
@@ -234,6 +335,8 @@ struct Checker<'a> {
     problems: Vec<InfProblem>,
     /// [Strings] keys, lowercase, to their values.
     strings: HashMap<String, String>,
+    /// [Version] Class, resolved (empty if missing).
+    class: String,
 }
 
 impl Checker<'_> {
@@ -461,6 +564,7 @@ impl Checker<'_> {
             driver_date: driver_ver.2[0].clone(),
             driver_version: driver_ver.2[1].clone(),
             catalog_file: catalog.1,
+            catalog_line: catalog.0,
         })
     }
 
@@ -495,12 +599,17 @@ impl Checker<'_> {
                 .collect();
             for &arch in arches {
                 let platform = arch.inf_decoration();
-                let decoration = decorations.iter().find(|d| {
-                    let lower = d.to_ascii_lowercase();
-                    let platform = platform.to_ascii_lowercase();
-                    lower == platform || lower.starts_with(&format!("{platform}."))
-                });
-                let Some(decoration) = decoration else {
+                // Several decorations of one platform may differ in TargetOSVersion (e.g.
+                // NTamd64 and NTamd64.10.0...25319): each names a Models section of its own.
+                let matching: Vec<&String> = decorations
+                    .iter()
+                    .filter(|d| {
+                        let lower = d.to_ascii_lowercase();
+                        let platform = platform.to_ascii_lowercase();
+                        lower == platform || lower.starts_with(&format!("{platform}."))
+                    })
+                    .collect();
+                if matching.is_empty() {
                     self.problem(
                         manufacturer.line,
                         format!(
@@ -510,206 +619,47 @@ impl Checker<'_> {
                         ),
                     );
                     continue;
-                };
-                let models_section = format!("{models}.{decoration}");
-                let Some(models_line) = self.inf.section_line(&models_section) else {
-                    self.problem(
-                        manufacturer.line,
-                        format!(
-                            "[Manufacturer] names the Models section [{models_section}] for \
-                             {arch}, which does not exist: add it"
-                        ),
-                    );
-                    continue;
-                };
-                let entries: Vec<Entry> = self.inf.entries(&models_section).cloned().collect();
-                if entries.is_empty() {
-                    self.problem(
-                        models_line,
-                        format!(
-                            "[{models_section}] lists no device: add `%DeviceDesc% = install, hw-id`"
-                        ),
-                    );
                 }
-                for entry in entries {
-                    if let Some(device) = self.check_model(arch, &models_section, &entry) {
-                        devices.push(device);
-                    }
+                for decoration in matching {
+                    devices.extend(self.check_models_section(
+                        arch,
+                        manufacturer.line,
+                        &format!("{models}.{decoration}"),
+                    ));
                 }
             }
         }
         devices
     }
 
-    /// The rules of network INFs (network/ddinstall-section-in-a-network-inf-file,
-    /// network/add-registry-sections-in-a-network-inf-file): a Characteristics entry with a
-    /// consistent set of NCF_ flags, the Ndi\Interfaces ranges, and the Ndi Service value that
-    /// names the service the .Services section adds.
-    fn check_network(&mut self, devices: &[(InfDevice, Vec<String>)]) {
-        let class = self
-            .version_value("Class")
-            .map(|(_, c, _)| self.resolve(&c));
-        let network = class.is_some_and(|c| {
-            KNOWN_CLASSES
-                .iter()
-                .any(|(known, _)| known.eq_ignore_ascii_case(&c))
-        });
-        if !network {
-            return;
-        }
-        let mut seen = HashSet::new();
-        for (device, _) in devices {
-            let section = device.install_section.clone();
-            if !seen.insert(section.to_ascii_lowercase()) {
-                continue;
-            }
-            let line = self.inf.section_line(&section).unwrap_or(0);
-            let characteristics = self
-                .inf
-                .entries(&section)
-                .find(|e| {
-                    e.key
-                        .as_deref()
-                        .is_some_and(|k| k.eq_ignore_ascii_case("Characteristics"))
-                })
-                .map(|e| (e.line, e.values.first().map(|v| self.resolve(v))));
-            let flags = match characteristics {
-                None => {
-                    self.problem(
-                        line,
-                        format!(
-                            "[{section}] has no Characteristics entry, which every DDInstall \
-                             section of a network INF must have: add e.g. `Characteristics = \
-                             0x29` (NCF_VIRTUAL | NCF_HIDDEN | NCF_NOT_USER_REMOVABLE)"
-                        ),
-                    );
-                    continue;
-                }
-                Some((line, value)) => match value.as_deref().and_then(parse::number) {
-                    Some(flags) => (line, flags),
-                    None => {
-                        self.problem(
-                            line,
-                            format!(
-                                "Characteristics `{}` is not a number: write the sum of the \
-                                 NCF_ flags, e.g. 0x29",
-                                value.unwrap_or_default()
-                            ),
-                        );
-                        continue;
-                    }
-                },
-            };
-            self.check_characteristics(flags.0, flags.1);
-            self.check_ndi(&section, line, flags.1);
-        }
-    }
-
-    fn check_characteristics(&mut self, line: usize, flags: u64) {
-        const NCF_VIRTUAL: u64 = 0x1;
-        const NCF_SOFTWARE_ENUMERATED: u64 = 0x2;
-        const NCF_PHYSICAL: u64 = 0x4;
-        const NCF_NO_SERVICE: u64 = 0x10;
-        let kinds = flags & (NCF_VIRTUAL | NCF_SOFTWARE_ENUMERATED | NCF_PHYSICAL);
-        if kinds.count_ones() > 1 {
+    /// One Models section of `arch`, named by the [Manufacturer] entry on `manufacturer_line`.
+    fn check_models_section(
+        &mut self,
+        arch: Arch,
+        manufacturer_line: usize,
+        models_section: &str,
+    ) -> Vec<(InfDevice, Vec<String>)> {
+        let Some(models_line) = self.inf.section_line(models_section) else {
             self.problem(
-                line,
+                manufacturer_line,
                 format!(
-                    "Characteristics {flags:#x} combines NCF_VIRTUAL (0x1), \
-                     NCF_SOFTWARE_ENUMERATED (0x2) and NCF_PHYSICAL (0x4), which are mutually \
-                     exclusive: keep one"
+                    "[Manufacturer] names the Models section [{models_section}] for {arch}, \
+                     which does not exist: add it"
                 ),
             );
-        }
-        if kinds != 0 && flags & NCF_NO_SERVICE != 0 {
-            self.problem(
-                line,
-                format!(
-                    "Characteristics {flags:#x} has NCF_NO_SERVICE (0x10) on an adapter, which \
-                     must always have a driver: drop 0x10"
-                ),
-            );
-        }
-    }
-
-    /// The registry lines `HKR, subkey, name, flags, value` that `section`'s installation adds.
-    fn registry_values(&self, section: &str) -> Vec<(String, String, String)> {
-        let mut values = Vec::new();
-        for name in self.reachable(&[section.to_string()]) {
-            for entry in self.inf.entries(&name) {
-                let fields: Vec<String> = entry.values.iter().map(|v| self.resolve(v)).collect();
-                if entry.key.is_none() && fields.len() >= 3 && fields[0].eq_ignore_ascii_case("HKR")
-                {
-                    values.push((
-                        fields[1].clone(),
-                        fields[2].clone(),
-                        fields.get(4).cloned().unwrap_or_default(),
-                    ));
-                }
-            }
-        }
-        values
-    }
-
-    fn check_ndi(&mut self, section: &str, line: usize, flags: u64) {
-        const NCF_NO_SERVICE: u64 = 0x10;
-        let values = self.registry_values(section);
-        let find = |subkey: &str, name: &str| {
-            values
-                .iter()
-                .find(|(k, n, _)| k.eq_ignore_ascii_case(subkey) && n.eq_ignore_ascii_case(name))
-                .map(|(_, _, v)| v.clone())
+            return Vec::new();
         };
-        for range in ["UpperRange", "LowerRange"] {
-            if find("Ndi\\Interfaces", range).is_none() {
-                self.problem(
-                    line,
-                    format!(
-                        "no add-registry-section of [{section}] sets {range} under \
-                         Ndi\\Interfaces (network/specifying-binding-interfaces): add \
-                         `HKR, Ndi\\Interfaces, {range}, 0, \"...\"` to its AddReg section"
-                    ),
-                );
-            }
+        let entries: Vec<Entry> = self.inf.entries(models_section).cloned().collect();
+        if entries.is_empty() {
+            self.problem(
+                models_line,
+                format!("[{models_section}] lists no device: add `%DeviceDesc% = install, hw-id`"),
+            );
         }
-        if flags & NCF_NO_SERVICE != 0 {
-            return;
-        }
-        let services: Vec<String> = self
-            .inf
-            .entries(&format!("{section}.Services"))
-            .filter(|e| {
-                e.key
-                    .as_deref()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("AddService"))
-            })
-            .filter_map(|e| e.values.first().map(|v| self.resolve(v)))
-            .collect();
-        match find("Ndi", "Service") {
-            None => self.problem(
-                line,
-                format!(
-                    "no add-registry-section of [{section}] sets the Ndi Service value \
-                     (network/adding-service-related-values-to-the-ndi-key): add `HKR, Ndi, \
-                     Service, 0, \"{}\"`",
-                    services.first().map_or("service-name", String::as_str)
-                ),
-            ),
-            Some(service) if !services.iter().any(|s| s.eq_ignore_ascii_case(&service)) => self
-                .problem(
-                    line,
-                    format!(
-                        "the Ndi Service value of [{section}] is `{service}`, but \
-                         [{section}.Services] adds {}: they must match",
-                        if services.is_empty() {
-                            "no service".to_string()
-                        } else {
-                            services.join(", ")
-                        }
-                    ),
-                ),
-            Some(_) => {}
-        }
+        entries
+            .iter()
+            .filter_map(|entry| self.check_model(arch, models_section, entry))
+            .collect()
     }
 
     /// One Models entry of `arch`: `desc = install-section, hw-id[, compatible-id...]`.
@@ -772,7 +722,24 @@ impl Checker<'_> {
         };
         let services = format!("{section}.Services");
         let mut processed = vec![section.clone()];
+        // A network software component (NetTrans, NetClient, NetService) is no PnP device: its
+        // service is named by Ndi Service/CoServices, not as a function driver, and
+        // NCF_NO_SERVICE says it has none (network/ddinstall-section-in-a-network-inf-file).
+        let software = self.is_network_software();
+        let no_service = self
+            .characteristics(&section)
+            .and_then(|(_, flags, _)| flags)
+            .is_some_and(|flags| flags & network::NCF_NO_SERVICE != 0);
         match self.inf.section_line(&services) {
+            None if software && no_service => {}
+            None if software => self.problem(
+                entry.line,
+                format!(
+                    "[{section}] has no [{services}] section, so no driver would run for \
+                     {hardware_id} on {arch}: add [{services}] with `AddService = name, 0, \
+                     service-install-section`, or set NCF_NO_SERVICE (0x10) in Characteristics"
+                ),
+            ),
             None => self.problem(
                 entry.line,
                 format!(
@@ -781,6 +748,7 @@ impl Checker<'_> {
                      0x00000002, service-install-section`"
                 ),
             ),
+            Some(_) if software => processed.push(services),
             Some(line) => {
                 let function_driver = self.inf.entries(&services).any(|e| {
                     e.key
@@ -887,6 +855,161 @@ impl Checker<'_> {
         for (line, message) in missing {
             self.problem(line, message);
         }
+    }
+
+    /// [ControlFlags] ExcludeFromSelect (and its platform forms) names hardware IDs that this
+    /// INF's Models sections install, or `*` (install/inf-controlflags-section).
+    fn check_exclude_from_select(&mut self, devices: &[(InfDevice, Vec<String>)]) {
+        let mut unknown = Vec::new();
+        for entry in self.inf.entries("ControlFlags") {
+            let is_exclude = entry.key.as_deref().is_some_and(|k| {
+                let lower = k.to_ascii_lowercase();
+                lower == "excludefromselect" || lower.starts_with("excludefromselect.")
+            });
+            if !is_exclude {
+                continue;
+            }
+            for id in entry.values.iter().map(|v| self.resolve(v)) {
+                let known = id == "*"
+                    || devices
+                        .iter()
+                        .any(|(d, _)| d.hardware_id.eq_ignore_ascii_case(&id));
+                if !known {
+                    unknown.push((entry.line, id));
+                }
+            }
+        }
+        for (line, id) in unknown {
+            self.problem(
+                line,
+                format!(
+                    "ExcludeFromSelect names `{id}`, which no Models section of this INF installs: \
+                     name a hardware ID from a Models section (install/inf-controlflags-section)"
+                ),
+            );
+        }
+    }
+
+    /// The services the devices' .Services sections add. Each service-install section needs
+    /// ServiceType, StartType, ErrorControl and ServiceBinary (install/inf-addservice-directive).
+    fn check_services(&mut self, devices: &[(InfDevice, Vec<String>)]) -> Vec<ServiceInstall> {
+        let mut found: Vec<ServiceInstall> = Vec::new();
+        let mut missing = Vec::new();
+        for (device, _) in devices {
+            let services = format!("{}.Services", device.install_section);
+            for entry in self.inf.entries(&services) {
+                let is_add = entry
+                    .key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("AddService"));
+                let values: Vec<String> = entry.values.iter().map(|v| self.resolve(v)).collect();
+                let (Some(name), Some(section)) = (values.first(), values.get(2)) else {
+                    continue;
+                };
+                if !is_add
+                    || name.is_empty()
+                    || self.inf.section_line(section).is_none()
+                    || found
+                        .iter()
+                        .any(|s| s.section.eq_ignore_ascii_case(section))
+                {
+                    continue;
+                }
+                let value = |key: &str| {
+                    self.inf
+                        .entries(section)
+                        .find(|e| {
+                            e.key
+                                .as_deref()
+                                .is_some_and(|k| k.eq_ignore_ascii_case(key))
+                        })
+                        .map(|e| self.resolve(&e.text_value()))
+                };
+                let section_line = self.inf.section_line(section).unwrap_or(entry.line);
+                for key in ["ServiceType", "StartType", "ErrorControl", "ServiceBinary"] {
+                    if value(key).is_none() {
+                        missing.push((section_line, section.clone(), key));
+                    }
+                }
+                found.push(ServiceInstall {
+                    line: entry.line,
+                    name: name.clone(),
+                    section: section.clone(),
+                    display_name: value("DisplayName").unwrap_or_default(),
+                    service_type: value("ServiceType").unwrap_or_default(),
+                    start_type: value("StartType").unwrap_or_default(),
+                    error_control: value("ErrorControl").unwrap_or_default(),
+                    binary: value("ServiceBinary").unwrap_or_default(),
+                });
+            }
+        }
+        for (line, section, key) in missing {
+            self.problem(
+                line,
+                format!(
+                    "[{section}] has no {key}: a service-install section needs ServiceType, \
+                     StartType, ErrorControl and ServiceBinary (install/inf-addservice-directive)"
+                ),
+            );
+        }
+        found
+    }
+
+    /// CopyINF targets of the sections the installations process, each once.
+    fn copied_infs(&self, devices: &[(InfDevice, Vec<String>)]) -> Vec<(usize, String)> {
+        let roots: Vec<String> = devices
+            .iter()
+            .flat_map(|(_, sections)| sections.iter().cloned())
+            .collect();
+        let mut found: Vec<(usize, String)> = Vec::new();
+        for section in self.reachable(&roots) {
+            for entry in self.inf.entries(&section) {
+                if !entry
+                    .key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("CopyINF"))
+                {
+                    continue;
+                }
+                for target in entry.values.iter().map(|v| self.resolve(v)) {
+                    if !target.is_empty() {
+                        found.push((entry.line, target));
+                    }
+                }
+            }
+        }
+        // Each target once, at its first line.
+        found.sort();
+        let mut seen = HashSet::new();
+        found.retain(|(_, target)| seen.insert(target.to_ascii_lowercase()));
+        found
+    }
+
+    /// Every DelService directive's service name.
+    fn deleted_services(&self) -> Vec<(usize, String)> {
+        self.inf
+            .sections()
+            .filter(|s| !is_data_section(&s.name))
+            .flat_map(|s| s.entries.iter())
+            .filter(|e| {
+                e.key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("DelService"))
+            })
+            .filter_map(|e| e.values.first().map(|v| (e.line, self.resolve(v))))
+            .collect()
+    }
+
+    /// The union of the devices' UpperRange and LowerRange interface names.
+    fn ranges(&self, devices: &[(InfDevice, Vec<String>)]) -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut upper = BTreeSet::new();
+        let mut lower = BTreeSet::new();
+        for (device, _) in devices {
+            let (u, l) = self.binding_ranges(&device.install_section);
+            upper.extend(u);
+            lower.extend(l);
+        }
+        (upper, lower)
     }
 
     /// The sections an installation processes, from its DDInstall sections through every

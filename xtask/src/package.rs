@@ -1,8 +1,9 @@
 //! `cargo xtask package`: the driver package for each architecture.
 //!
-//! For each arch: build the release image, check it (image_check), check the INF (inf_check),
-//! then write to target/package/<arch>/ rswan.sys (test-signed), rswan.pdb, the INF, rswan.cat
-//! (listing the signed image and the INF, test-signed) and the test certificate rswan-test.cer.
+//! For each arch: build the release image, check it (image_check), check the INFs, each and
+//! between them (inf_check), then write to target/package/<arch>/ rswan.sys (test-signed),
+//! rswan.pdb, the INFs, rswan.cat (listing the signed image and the INFs, test-signed) and the
+//! test certificate rswan-test.cer.
 //! Every signature and the catalog are verified with osslsigncode before the table is printed.
 
 use std::fs;
@@ -18,8 +19,9 @@ use crate::image_check;
 use crate::inf_check;
 use crate::sign::{self, TestCertificate};
 
-/// The INF files shipped in every package folder.
-const INF_FILES: &[&str] = &["rswan.inf"];
+/// The INF files shipped in every package folder: the miniport and the protocol that copies
+/// it with CopyINF (network/installing-an-intermediate-driver).
+const INF_FILES: &[&str] = &["rswan.inf", "rswan_protocol.inf"];
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -66,10 +68,14 @@ pub fn run(options: &Options) -> Result<Vec<PackageRow>> {
     let start = Instant::now();
 
     let mut hardware_ids = Vec::new();
+    let mut reports = Vec::new();
     for inf in INF_FILES {
-        let report = inf_check::check_inf(&root.join("inf").join(inf), &options.arches)?;
-        hardware_ids.extend(report.hardware_ids);
+        let path = root.join("inf").join(inf);
+        let report = inf_check::check_inf(&path, &options.arches)?;
+        hardware_ids.extend(report.hardware_ids.iter().cloned());
+        reports.push((path, report));
     }
+    inf_check::check_package(&reports)?;
 
     let toolchain = Toolchain::select(&root)?;
     println!("xtask: toolchain: {}", toolchain.describe());

@@ -14,7 +14,7 @@ fn real_text() -> String {
 }
 
 /// The 1-based line of the first line containing `needle`.
-fn line_of(text: &str, needle: &str) -> usize {
+pub(super) fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("`{needle}` is not in the text"))
@@ -22,25 +22,30 @@ fn line_of(text: &str, needle: &str) -> usize {
 }
 
 /// `text` with `from` replaced by `to`, which must occur.
-fn edit(text: &str, from: &str, to: &str) -> String {
+pub(super) fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "`{from}` is not in the INF");
     text.replacen(from, to, 1)
 }
 
 fn problems(text: &str, arches: &[Arch]) -> Vec<InfProblem> {
-    match check_text(text, Path::new("inf/rswan.inf"), arches) {
+    problems_in("inf/rswan.inf", text, arches)
+}
+
+/// The problems of a broken INF named `path`, each shown with the path and line.
+pub(super) fn problems_in(path: &str, text: &str, arches: &[Arch]) -> Vec<InfProblem> {
+    match check_text(text, Path::new(path), arches) {
         Ok(report) => panic!("the broken INF passed: {report:?}"),
         Err(e) => {
             let shown = e.to_string();
             for p in &e.problems {
-                assert!(shown.contains(&format!("inf/rswan.inf:{}: {}", p.line, p.message)));
+                assert!(shown.contains(&format!("{path}:{}: {}", p.line, p.message)));
             }
             e.problems
         }
     }
 }
 
-fn assert_problem(problems: &[InfProblem], line: usize, expected: &str) {
+pub(super) fn assert_problem(problems: &[InfProblem], line: usize, expected: &str) {
     assert!(
         problems
             .iter()
@@ -75,10 +80,16 @@ fn the_real_inf_passes_for_every_architecture() {
         format!(
             "Class Net {{4D36E972-E325-11CE-BFC1-08002BE10318}}, DriverVer {},{}, CatalogFile \
              rswan.cat; installs x64 rswan_pppoe via [rswan_ndi.NTamd64], arm64 rswan_pppoe via \
-             [rswan_ndi.NTarm64], x86 rswan_pppoe via [rswan_ndi.NTx86]; copies rswan.sys",
+             [rswan_ndi.NTarm64], x86 rswan_pppoe via [rswan_ndi.NTx86]; copies rswan.sys; \
+             services rswan [rswan_service] = %13%\\rswan.sys (type 1, start 3, error 1, \
+             \"rswan PPPoE WAN driver\"); UpperRange ndiscowan, LowerRange nolower; CopyINF \
+             none; DelService none",
             report.driver_date, report.driver_version
         )
     );
+    assert_eq!(report.catalog_line, line_of(&real_text(), "CatalogFile ="));
+    assert_eq!(report.services.len(), 1, "{:#?}", report.services);
+    assert_eq!(report.services[0].binary_file(), "rswan.sys");
     assert_eq!(
         report.copied_files.into_iter().collect::<Vec<_>>(),
         ["rswan.sys"]
@@ -130,7 +141,7 @@ fn the_real_inf_declares_a_hidden_virtual_condis_wan_miniport() {
         assert_eq!(value(&inf, &install, "*PhysicalMediaType"), "0");
         assert_eq!(
             value(&inf, &install, "AddReg"),
-            "rswan_ndi_reg,rswan_wan_reg"
+            "rswan_ndi_reg,rswan_wan_reg,rswan_config_reg"
         );
         assert_eq!(
             value(&inf, &format!("{install}.Services"), "AddService"),
@@ -145,6 +156,11 @@ fn the_real_inf_declares_a_hidden_virtual_condis_wan_miniport() {
         r"%13%\rswan.sys"
     );
     assert_eq!(value(&inf, "DestinationDirs", "rswan_files"), "13");
+    // network/controlflags-section-in-a-network-inf-file: added by the installer, not the user.
+    assert_eq!(
+        value(&inf, "ControlFlags", "ExcludeFromSelect"),
+        "rswan_pppoe"
+    );
     let reg = registry(&inf, &["rswan_ndi_reg", "rswan_wan_reg"]);
     let expected = [
         ("Ndi", "Service", "0", "rswan"),
@@ -537,5 +553,111 @@ fn network_inf_rules_fail_with_the_fix() {
         amd64,
         "the Ndi Service value of [rswan_ndi.NTamd64] is `other`, but \
          [rswan_ndi.NTamd64.Services] adds rswan: they must match",
+    );
+}
+
+/// The values the driver reads from the adapter's instance key, with their defaults: the
+/// names and defaults of crates/config (issue 5, item 5).
+#[test]
+fn the_real_inf_sets_the_driver_configuration_defaults() {
+    let (inf, _) = Inf::parse(&real_text());
+    let text_of = |token: &str| {
+        let key = token.trim_matches('%');
+        inf.entries("Strings")
+            .find(|e| e.key.as_deref() == Some(key))
+            .map(|e| e.text_value())
+            .unwrap_or_else(|| token.to_string())
+    };
+    let defaults: Vec<(String, String, String)> = registry(&inf, &["rswan_config_reg"])
+        .into_iter()
+        .map(|(subkey, name, flags, value)| {
+            assert_eq!(subkey, "", "{name} goes in the instance key itself");
+            (name, flags, text_of(&value))
+        })
+        .collect();
+    // install/inf-addreg-directive: 0x00010001 REG_DWORD, 0x00000000 REG_SZ, each with
+    // FLG_ADDREG_NOCLOBBER (0x2) so that reinstalling keeps a changed value.
+    let dword = "0x00010003";
+    let string = "0x00000002";
+    let expected = [
+        ("PppoeLines", dword, "2"),
+        ("LoopbackPairs", dword, "1"),
+        ("ServiceName", string, ""),
+        ("AcName", string, "rswan"),
+        ("AnswerIncoming", dword, "1"),
+        ("MaxSessions", dword, "8"),
+        ("MaxSessionsPerPeer", dword, "4"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(n, f, v)| (n.to_string(), f.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(defaults, expected);
+    // The adapter is hidden and has no NCF_HAS_UI, so no Advanced page would show Ndi\params.
+    let params: Vec<usize> = inf
+        .sections()
+        .flat_map(|s| s.entries.iter())
+        .filter(|e| {
+            e.values.len() > 1
+                && e.values[0].eq_ignore_ascii_case("HKR")
+                && e.values[1].to_ascii_lowercase().starts_with("ndi\\params")
+        })
+        .map(|e| e.line)
+        .collect();
+    assert!(
+        params.is_empty(),
+        "Ndi\\params on lines {params:?}: no Advanced page shows them"
+    );
+}
+
+#[test]
+fn an_adapter_with_co_services_fails() {
+    let text = edit(
+        &real_text(),
+        "HKR, Ndi,            Service,    0, \"rswan\"\n",
+        "HKR, Ndi,            Service,    0, \"rswan\"\nHKR, Ndi, CoServices, 0x00010000, \"rswan\"\n",
+    );
+    let problems = problems_of(&text);
+    assert_problem(
+        &problems,
+        line_of(&text, "HKR, Ndi, CoServices"),
+        "an adapter has no CoServices value: \"only one service can be associated with an \
+         adapter\"",
+    );
+}
+
+#[test]
+fn an_exclude_from_select_of_an_unknown_id_fails() {
+    let text = edit(
+        &real_text(),
+        "ExcludeFromSelect = rswan_pppoe",
+        "ExcludeFromSelect = rswan_pppoe, rswan_other",
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_problem(
+        &problems,
+        line_of(&text, "ExcludeFromSelect ="),
+        "ExcludeFromSelect names `rswan_other`, which no Models section of this INF installs",
+    );
+    // `*` excludes every device.
+    let star = edit(
+        &real_text(),
+        "ExcludeFromSelect = rswan_pppoe",
+        "ExcludeFromSelect = *",
+    );
+    check_text(&star, Path::new("x.inf"), &Arch::ALL).unwrap();
+}
+
+#[test]
+fn a_service_install_section_without_its_binary_fails() {
+    let text = edit(&real_text(), "ServiceBinary = %13%\\rswan.sys\n", "");
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_problem(
+        &problems,
+        line_of(&text, "[rswan_service]"),
+        "[rswan_service] has no ServiceBinary: a service-install section needs ServiceType, \
+         StartType, ErrorControl and ServiceBinary",
     );
 }
