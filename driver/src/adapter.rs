@@ -8,6 +8,7 @@ use core::fmt::Write;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
 
+use rswan_config::Settings;
 use rswan_engine::ids::{LineId, VcId};
 use rswan_engine::{Config, ConfigError, Engine};
 use rswan_ndis::call_params::INCOMING_CALL_BYTES;
@@ -40,13 +41,15 @@ pub struct LinePlan {
     pub loopback_pairs: u32,
 }
 
-/// The lines of a new adapter until the registry configuration is read (issue 5, item 5).
-pub const DEFAULT_LINES: LinePlan = LinePlan {
-    pppoe: 2,
-    loopback_pairs: 1,
-};
-
 impl LinePlan {
+    /// The lines the registry settings ask for.
+    pub fn of(settings: &Settings) -> LinePlan {
+        LinePlan {
+            pppoe: settings.pppoe_lines,
+            loopback_pairs: settings.loopback_pairs,
+        }
+    }
+
     pub fn count(&self) -> u32 {
         self.pppoe + 2 * self.loopback_pairs
     }
@@ -265,6 +268,8 @@ pub mod pause_state {
 
 pub struct Adapter {
     pub miniport: NdisHandle,
+    /// The registry settings read at initialisation, checked.
+    pub settings: Settings,
     pub lines: LinePlan,
     pub engine: Engine<NdisPlatform>,
     pub vcs: Box<[VcEntry]>,
@@ -306,7 +311,8 @@ impl Adapter {
     ///
     /// # Safety
     /// `miniport` is the miniport adapter handle of MiniportInitializeEx.
-    pub unsafe fn new(miniport: NdisHandle, lines: LinePlan) -> Result<Adapter, CreateError> {
+    pub unsafe fn new(miniport: NdisHandle, settings: &Settings) -> Result<Adapter, CreateError> {
+        let lines = LinePlan::of(settings);
         let config = Config {
             lines: lines.count(),
             bindings: crate::lower::MAX_BINDINGS as u16,
@@ -346,6 +352,7 @@ impl Adapter {
         let af_closed = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
         Ok(Adapter {
             miniport,
+            settings: *settings,
             lines,
             engine,
             vcs,

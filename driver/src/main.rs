@@ -21,6 +21,7 @@ mod frames;
 mod lower;
 mod miniport;
 mod platform;
+mod registry;
 mod requests;
 mod runtime;
 mod transport;

@@ -23,9 +23,9 @@ use rswan_ndis::miniport::{
 use rswan_ndis::request::OidRequest;
 use rswan_ndis::{DriverObject, NdisHandle, NdisObjectHeader, NdisStatus, UnicodeString, status};
 
-use crate::adapter::{Adapter, CreateError, DEFAULT_LINES, pause_state};
+use crate::adapter::{Adapter, CreateError, pause_state};
 use crate::egress::DriverEgress;
-use crate::{POOL_TAG, allocator, callmgr, co, requests};
+use crate::{POOL_TAG, allocator, callmgr, co, registry, requests};
 
 /// The handle `NdisMRegisterMiniportDriver` returned; Unload gives it back.
 static DRIVER_HANDLE: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -127,7 +127,15 @@ unsafe extern "system" fn initialize(
     _parameters: *mut c_void,
 ) -> NdisStatus {
     // SAFETY: `miniport` is the handle NDIS passed to MiniportInitializeEx.
-    let adapter = match unsafe { Adapter::new(miniport, DEFAULT_LINES) } {
+    let settings = match unsafe { registry::read_settings(miniport) } {
+        Ok(settings) => settings,
+        Err(error) => {
+            dbg_print!(level::ERROR, "registry settings not read: {error:#x}");
+            return error;
+        }
+    };
+    // SAFETY: as above.
+    let adapter = match unsafe { Adapter::new(miniport, &settings) } {
         Ok(adapter) => adapter,
         Err(CreateError::Resources) => {
             dbg_print!(level::ERROR, "adapter state: out of memory");
@@ -206,9 +214,19 @@ unsafe extern "system" fn initialize(
     }
     dbg_print!(
         level::TRACE,
-        "adapter up: {} PPPoE lines, {} loopback pairs",
-        DEFAULT_LINES.pppoe,
-        DEFAULT_LINES.loopback_pairs
+        "adapter up: {} PPPoE lines, {} loopback pairs, AC-Name \"{}\", Service-Name \"{}\", \
+         answering {}, {} sessions per binding, {} per peer",
+        settings.pppoe_lines,
+        settings.loopback_pairs,
+        settings.ac_name,
+        settings.service_name,
+        if settings.answer_incoming {
+            "on"
+        } else {
+            "off"
+        },
+        settings.max_sessions,
+        settings.max_sessions_per_peer
     );
     status::SUCCESS
 }

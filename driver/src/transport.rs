@@ -39,12 +39,12 @@ use crate::frames::FRAME_BUFFER_BYTES;
 use crate::lower::{self, Binding, MAX_BINDINGS, sent_kind};
 use crate::platform::NdisPlatform;
 
-/// Sessions one binding's access concentrator holds.
-const AC_SESSIONS: usize = 8;
+/// Sessions one binding's access concentrator holds: the most the `MaxSessions` setting allows.
+const AC_SESSIONS: usize = rswan_config::SESSION_TABLE as usize;
+// The text settings fit a PPPoE name.
+const _: () = assert!(rswan_config::TEXT_CAPACITY <= rswan_pppoe::bytes::NAME_CAPACITY);
 /// How often discovery retransmissions are checked.
 const TICK_MS: u32 = 250;
-/// The access concentrator's name (RFC 2516 AC-Name).
-const AC_NAME: &[u8] = b"rswan";
 
 /// An outgoing call in discovery, or with its session up.
 struct Dial {
@@ -186,8 +186,16 @@ impl Transport {
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                 .to_le_bytes(),
         );
-        let state = AcConfig::new(MacAddr(binding.mac), AC_NAME, key)
-            .and_then(AccessConcentrator::new)
+        let settings = &adapter.settings;
+        let state = AcConfig::new(MacAddr(binding.mac), settings.ac_name.as_bytes(), key)
+            .and_then(|mut config| {
+                if !settings.service_name.is_empty() {
+                    config.services.push(settings.service_name.as_bytes())?;
+                }
+                config.max_sessions = settings.max_sessions as usize;
+                config.max_sessions_per_peer = settings.max_sessions_per_peer as usize;
+                AccessConcentrator::new(config)
+            })
             .map(|ac| AcState {
                 ac,
                 calls: [None; AC_SESSIONS],
@@ -493,10 +501,12 @@ impl Transport {
         }
     }
 
-    /// Whether a SAP listens on any PPPoE line (an access concentrator without one would open
-    /// sessions no call could take).
+    /// Whether incoming calls are answered (the `AnswerIncoming` setting) and a SAP listens on
+    /// any PPPoE line (an access concentrator without one would open sessions no call could
+    /// take).
     fn listening(&self, adapter: &Adapter) -> bool {
-        (0..adapter.lines.pppoe).any(|line| !adapter.sap_handle_for(LineId(line)).is_null())
+        adapter.settings.answer_incoming
+            && (0..adapter.lines.pppoe).any(|line| !adapter.sap_handle_for(LineId(line)).is_null())
     }
 
     fn ac_frame(

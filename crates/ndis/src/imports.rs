@@ -14,6 +14,7 @@ use core::ffi::c_void;
 
 use crate::buffer::{Mdl, NetBuffer, NetBufferList, NetBufferListPoolParameters};
 use crate::callmgr::{CoAddressFamily, CoCallParameters};
+use crate::configuration::{ConfigurationObject, ConfigurationParameter};
 use crate::event::NdisEvent;
 use crate::lock::NdisSpinLock;
 use crate::miniport::MiniportDriverCharacteristics;
@@ -307,6 +308,30 @@ unsafe extern "system" {
         free_mdl: u8,
         free_mdl_handler: *mut c_void,
     );
+
+    // ---- Configuration (the adapter's registry key) -----------------------------------------
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndisopenconfigurationex). With the
+    /// MiniportAdapterHandle it opens the adapter's key; NDIS_STATUS_RESOURCES or
+    /// NDIS_STATUS_FAILURE when it cannot.
+    pub fn NdisOpenConfigurationEx(
+        config_object: *const ConfigurationObject,
+        configuration_handle: *mut NdisHandle,
+    ) -> NdisStatus;
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndisreadconfiguration). `*status` is
+    /// NDIS_STATUS_FAILURE when the value does not exist; `*parameter_value` points into
+    /// storage NDIS keeps until NdisCloseConfiguration.
+    pub fn NdisReadConfiguration(
+        status: *mut NdisStatus,
+        parameter_value: *mut *mut ConfigurationParameter,
+        configuration_handle: NdisHandle,
+        keyword: *mut UnicodeString,
+        parameter_type: u32,
+    );
+
+    /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndiscloseconfiguration). Frees what reads returned.
+    pub fn NdisCloseConfiguration(configuration_handle: NdisHandle);
 
     /// IRQL: PASSIVE_LEVEL (WDK: nf-ndis-ndismsleep). Waits at least `microseconds`.
     pub fn NdisMSleep(microseconds: u32);

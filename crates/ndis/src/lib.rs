@@ -12,7 +12,8 @@
 //! - Every function imported from the kernel, in [`imports`].
 //! - Thin safe wrappers, each documenting its IRQL: [`chain`] (owned NBLs and NBL queues),
 //!   [`lock::SpinLock`], [`event::Event`], [`timer::Timer`], [`timer::IoWorkItem`], [`memory::PoolBox`],
-//!   [`memory::NblPool`], [`debug`] (DbgPrintEx lines).
+//!   [`memory::NblPool`], [`configuration::Configuration`] (registry values), [`debug`]
+//!   (DbgPrintEx lines).
 //! - Pure request logic without `unsafe`, tested on the host: [`oid`] (general and WAN OIDs),
 //!   [`call_params`] (TAPI make-call parsing, incoming-call parameter blocks)
 //!   and [`tapi_caps`] (the TAPI caps OIDs).
@@ -25,6 +26,7 @@ pub mod buffer;
 pub mod call_params;
 pub mod callmgr;
 pub mod chain;
+pub mod configuration;
 pub mod debug;
 pub mod event;
 pub mod imports;

@@ -40,6 +40,11 @@ fn revision_sizes_are_the_documented_ones_on_64_bit() {
     );
     assert_eq!(SIZEOF_STATUS_INDICATION_REVISION_1, 112);
     assert_eq!(size_through!(BindParameters, bound_adapter_name), 248);
+    assert_eq!(
+        rswan_ndis::configuration::SIZEOF_CONFIGURATION_OBJECT_REVISION_1,
+        20,
+        "NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1: Header, NdisHandle, Flags"
+    );
 }
 
 #[test]

@@ -19,7 +19,8 @@ use std::sync::OnceLock;
 
 use rswan_ndis::layout::{Documented, StructLayout};
 use rswan_ndis::{
-    buffer, callmgr, debug, event, lock, miniport, oid, oids, protocol, status, tapi, wan,
+    buffer, callmgr, configuration, debug, event, lock, miniport, oid, oids, protocol, status,
+    tapi, wan,
 };
 
 /// The two targets: index 0 is 32-bit, 1 is 64-bit, as in the layout tables.
@@ -286,6 +287,8 @@ fn parsed(unit: Unit, width: usize) -> &'static Parsed {
 /// C structure names of the cases below.
 const ALLOWED_TYPES: &[&str] = &[
     "_MDL",
+    "_BINARY_DATA",
+    "_NDIS_CONFIGURATION_PARAMETER",
     "_NDIS_SPIN_LOCK",
     "_KEVENT",
     "_NDIS_EVENT",
@@ -381,6 +384,8 @@ fn cases() -> Vec<Case> {
         case::<wan::WanCoLinkParams>(Ndis),
         case::<wan::NdisWanCoFragment>(Ndis),
         case::<wan::NdisCoLinkSpeed>(Ndis),
+        case::<configuration::BinaryData>(Ndis),
+        case::<configuration::ConfigurationParameter>(Ndis),
         case::<tapi::NdisVarDataDesc>(Ndis),
         case::<tapi::LineDialParams>(Ndis),
         case::<tapi::LineDevCaps>(Ndis),
@@ -430,6 +435,7 @@ fn ndis6_only() -> Vec<StructLayout> {
         rswan_ndis::request::OidRequest::LAYOUT,
         rswan_ndis::request::StatusIndication::LAYOUT,
         rswan_ndis::timer::TimerCharacteristics::LAYOUT,
+        configuration::ConfigurationObject::LAYOUT,
     ]
 }
 
@@ -884,6 +890,26 @@ static CONSTANTS: &[Constant] = &[
         u(miniport::INTERFACE_TYPE_INTERNAL),
     ),
     e("NdisMedium802_3", u(miniport::medium::IEEE_802_3)),
+    e(
+        "NdisParameterInteger",
+        u(configuration::parameter_type::INTEGER),
+    ),
+    e(
+        "NdisParameterHexInteger",
+        u(configuration::parameter_type::HEX_INTEGER),
+    ),
+    e(
+        "NdisParameterString",
+        u(configuration::parameter_type::STRING),
+    ),
+    e(
+        "NdisParameterMultiString",
+        u(configuration::parameter_type::MULTI_STRING),
+    ),
+    e(
+        "NdisParameterBinary",
+        u(configuration::parameter_type::BINARY),
+    ),
     e("NdisMediumWan", u(miniport::medium::WAN)),
     e("NdisMediumCoWan", u(miniport::medium::CO_WAN)),
     e("NdisHardwareStatusReady", u(oid::HARDWARE_STATUS_READY)),

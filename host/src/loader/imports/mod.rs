@@ -3,6 +3,7 @@
 //! arguments and hands the work to the safe model in [`crate::kernel`].
 
 mod condis;
+pub mod configuration;
 mod lockword;
 pub mod lower;
 mod ndis;
@@ -26,6 +27,7 @@ fn ndis_exports() -> Vec<(&'static str, usize)> {
     let mut table = ndis::exports();
     table.extend(condis::exports());
     table.extend(lower::exports());
+    table.extend(configuration::exports());
     table
 }
 
