@@ -252,9 +252,13 @@ impl ChildReport {
                     "5" => "SIGTRAP (breakpoint)",
                     _ => "signal",
                 };
+                // An x86-64 child reports `rip` and the x64 registers, an AArch64 child `pc`,
+                // `sp` and x0-x30 (crate::loader::fault).
+                let arm64 = kv.contains_key("pc");
+                let ip = if arm64 { get("pc") } else { get("rip") };
                 let mut text = format!(
                     "the driver crashed: {signal_name} {signal} at {}, fault address {:#x}",
-                    self.locate(get("rip"), symbols),
+                    self.locate(ip, symbols),
                     get("addr")
                 );
                 if let Some(bytes) = kv.get("bytes") {
@@ -268,14 +272,68 @@ impl ChildReport {
                     ));
                 }
                 text.push_str("\n  registers:");
-                for name in [
-                    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10",
-                    "r11", "r12", "r13", "r14", "r15",
-                ] {
-                    text.push_str(&format!(" {name}={:#x}", get(name)));
+                let names: Vec<String> = if arm64 {
+                    std::iter::once("sp".to_owned())
+                        .chain((0..31).map(|n| format!("x{n}")))
+                        .collect()
+                } else {
+                    [
+                        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10",
+                        "r11", "r12", "r13", "r14", "r15",
+                    ]
+                    .map(str::to_owned)
+                    .to_vec()
+                };
+                for name in names {
+                    text.push_str(&format!(" {name}={:#x}", get(&name)));
+                }
+                if arm64 && get("x18") as u64 == crate::loader::cpu::X18_POISON {
+                    text.push_str(
+                        "\n  x18 holds the import thunks' poison: driver code ran on after an \
+                         import without its KPCR restored",
+                    );
                 }
                 text
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fault line as an AArch64 child writes it (crate::loader::fault), with `x18` and `pc`.
+    fn arm64_fault(x18: u64) -> String {
+        let mut line = "RSWAN FAULT signal=11 addr=0x0 base=0x10000 size=0x2000 import=3 \
+                        caller=0x10400 pc=0x10800 sp=0x7000"
+            .to_owned();
+        for n in 0..31 {
+            let value = if n == 18 { x18 } else { n };
+            line.push_str(&format!(" x{n}={value:#x}"));
+        }
+        line
+    }
+
+    #[test]
+    fn an_arm64_fault_is_located_by_pc_and_lists_the_aarch64_registers() {
+        let report = ChildReport::parse(&arm64_fault(0x5000), "", "exit status: 86");
+        let text = report.describe(&Symbols::default());
+        assert!(text.contains("SIGSEGV (access violation) 11 at "), "{text}");
+        assert!(text.contains("+0x800"), "{text}");
+        assert!(text.contains(" sp=0x7000 x0=0x0 x1=0x1 "), "{text}");
+        assert!(text.contains(" x30=0x1e"), "{text}");
+        assert!(!text.contains("rax="), "{text}");
+        assert!(!text.contains("poison"), "{text}");
+    }
+
+    #[test]
+    fn an_arm64_fault_with_the_thunks_poison_in_x18_says_so() {
+        let line = arm64_fault(crate::loader::cpu::X18_POISON);
+        let text = ChildReport::parse(&line, "", "exit status: 86").describe(&Symbols::default());
+        assert!(
+            text.contains("x18 holds the import thunks' poison"),
+            "{text}"
+        );
     }
 }

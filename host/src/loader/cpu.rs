@@ -1,8 +1,11 @@
-//! The per-thread "processor block" every thread that runs driver code gets, reached through
-//! the `gs` segment as the kernel's KPCR is (notes/toolchain.md: give each thread a fake one
-//! via `arch_prctl(ARCH_SET_GS)`). Linux user code on x86-64 uses `fs` for TLS and leaves `gs`
-//! free. The import thunks write the caller's return address and the import index into it;
-//! the slots sit far above the KPCR fields a driver could read inline.
+//! The per-thread "processor block" every thread that runs driver code gets, where the kernel
+//! keeps its KPCR. On x86-64 it is reached through the `gs` segment (notes/toolchain.md: give
+//! each thread a fake one via `arch_prctl(ARCH_SET_GS)`); Linux user code there uses `fs` for
+//! TLS and leaves `gs` free. On AArch64 the KPCR is in x18 (Microsoft: "Overview of ARM64 ABI
+//! conventions", "Integer registers"), which Linux code may clobber: every call into the image
+//! loads x18 with the block (`call`) and every import thunk restores it (`thunks`). The import
+//! thunks write the caller's return address and the import index into it; the slots sit far
+//! above the KPCR fields a driver could read inline.
 //!
 //! Each such thread also gets an alternate signal stack, so a fault on an exhausted driver
 //! stack still reaches the fault reporter.
@@ -16,7 +19,11 @@ const BLOCK_SIZE: usize = 0x1000;
 pub const SLOT_CALLER: u32 = 0xF00;
 /// Offset of the index (into the image's imports) of the last import called.
 pub const SLOT_IMPORT: u32 = 0xF08;
+/// What x18 holds on AArch64 while the host runs an import (`thunks`): not an address (its top
+/// bits are set), so driver code that runs on with it faults at once.
+pub const X18_POISON: u64 = 0xBAD1 << 48;
 const SIGNAL_STACK_SIZE: usize = 256 * 1024;
+#[cfg(target_arch = "x86_64")]
 const ARCH_SET_GS: libc::c_int = 0x1001;
 
 thread_local! {
@@ -37,11 +44,14 @@ pub fn enter() {
     let stack = Mapping::new(SIGNAL_STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)
         .expect("mapping a signal stack");
     let base = block.base();
-    // SAFETY: ARCH_SET_GS only changes this thread's gs base; nothing in Rust or libc on
-    // x86-64 Linux uses gs, and the block stays mapped for the life of the thread (leaked
-    // below).
-    let rc = unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_SET_GS, base) };
-    assert_eq!(rc, 0, "arch_prctl(ARCH_SET_GS) failed");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: ARCH_SET_GS only changes this thread's gs base; nothing in Rust or libc on
+        // x86-64 Linux uses gs, and the block stays mapped for the life of the thread (leaked
+        // below).
+        let rc = unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_SET_GS, base) };
+        assert_eq!(rc, 0, "arch_prctl(ARCH_SET_GS) failed");
+    }
     let alt = libc::stack_t {
         ss_sp: stack.base() as *mut libc::c_void,
         ss_flags: 0,
@@ -56,44 +66,29 @@ pub fn enter() {
     BLOCK.with(|b| b.set(base));
 }
 
-/// Whether this thread has a processor block (so the `gs` reads below are valid).
-pub fn entered() -> bool {
-    BLOCK.with(Cell::get) != 0
+/// The address of this thread's processor block, 0 before `enter`. Async-signal-safe (a
+/// `const` thread-local needs no initialization).
+pub fn block() -> usize {
+    BLOCK.with(Cell::get)
 }
 
 /// The return address of the last import this thread called (an address in the image).
 pub fn last_caller() -> usize {
-    if !entered() {
+    let block = block();
+    if block == 0 {
         return 0;
     }
-    let value: usize;
-    // SAFETY: this thread's gs base points at its mapped block (checked above); the load
-    // reads one slot inside it.
-    unsafe {
-        std::arch::asm!(
-            "mov {v}, qword ptr gs:[{slot}]",
-            v = out(reg) value,
-            slot = const SLOT_CALLER,
-            options(nostack, readonly, preserves_flags),
-        );
-    }
-    value
+    // SAFETY: `block` is this thread's mapped processor block (never unmapped); the slot lies
+    // inside it and only this thread's thunks write it.
+    unsafe { ((block + SLOT_CALLER as usize) as *const usize).read_volatile() }
 }
 
 /// The index of the last import this thread called.
 pub fn last_import() -> u32 {
-    if !entered() {
+    let block = block();
+    if block == 0 {
         return u32::MAX;
     }
-    let value: u32;
     // SAFETY: as in `last_caller`.
-    unsafe {
-        std::arch::asm!(
-            "mov {v:e}, dword ptr gs:[{slot}]",
-            v = out(reg) value,
-            slot = const SLOT_IMPORT,
-            options(nostack, readonly, preserves_flags),
-        );
-    }
-    value
+    unsafe { ((block + SLOT_IMPORT as usize) as *const u32).read_volatile() }
 }

@@ -1,7 +1,8 @@
 //! Turning a fault in driver code into a report instead of a silent death. The handler runs on
 //! the thread's alternate stack, writes one `RSWAN FAULT` line to stdout with the faulting
 //! address, the instruction pointer, the image's base and size, the last import called and
-//! every general register, and exits. It allocates nothing and takes no lock; the parent
+//! every general register (`rip`, `rax`... on x86-64; `pc`, `sp`, `x0`... on AArch64), and
+//! exits. It allocates nothing and takes no lock; the parent
 //! process symbolizes the addresses (crate::report).
 
 use std::fmt::Write as _;
@@ -57,6 +58,7 @@ impl std::fmt::Write for LineBuf {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 const REGISTERS: [(&str, libc::c_int); 17] = [
     ("rip", libc::REG_RIP),
     ("rax", libc::REG_RAX),
@@ -76,6 +78,33 @@ const REGISTERS: [(&str, libc::c_int); 17] = [
     ("r14", libc::REG_R14),
     ("r15", libc::REG_R15),
 ];
+
+/// Writes ` rip=... rax=...` and returns the instruction pointer.
+#[cfg(target_arch = "x86_64")]
+fn write_registers(line: &mut LineBuf, context: &libc::ucontext_t) -> usize {
+    let mut rip = 0usize;
+    for (name, index) in REGISTERS {
+        // `index` is one of libc's REG_* indices into the general registers.
+        let value = context.uc_mcontext.gregs[index as usize] as usize;
+        if name == "rip" {
+            rip = value;
+        }
+        let _ = write!(line, " {name}={value:#x}");
+    }
+    rip
+}
+
+/// Writes ` pc=... sp=... x0=... x30=...` and returns the instruction pointer.
+#[cfg(target_arch = "aarch64")]
+fn write_registers(line: &mut LineBuf, context: &libc::ucontext_t) -> usize {
+    let registers = &context.uc_mcontext;
+    let pc = registers.pc as usize;
+    let _ = write!(line, " pc={pc:#x} sp={:#x}", registers.sp);
+    for (index, value) in registers.regs.iter().enumerate() {
+        let _ = write!(line, " x{index}={value:#x}");
+    }
+    pc
+}
 
 extern "C" fn on_fault(
     signal: libc::c_int,
@@ -98,25 +127,16 @@ extern "C" fn on_fault(
         cpu::last_import(),
         cpu::last_caller(),
     );
-    let context = context.cast::<libc::ucontext_t>();
-    let mut rip = 0usize;
-    for (name, index) in REGISTERS {
-        // SAFETY: the kernel passes the interrupted context as the third argument; `index`
-        // is one of libc's REG_* indices into its general registers.
-        let value = unsafe { (*context).uc_mcontext.gregs[index as usize] } as usize;
-        if name == "rip" {
-            rip = value;
-        }
-        let _ = write!(line, " {name}={value:#x}");
-    }
+    // SAFETY: the kernel passes the interrupted context as the third argument.
+    let ip = write_registers(&mut line, unsafe { &*context.cast::<libc::ucontext_t>() });
     // The faulting instruction's bytes, when they lie in the image (mapped, readable code).
-    if rip >= base && rip < base + size {
-        let count = (base + size - rip).min(16);
+    if ip >= base && ip < base + size {
+        let count = (base + size - ip).min(16);
         let _ = write!(line, " bytes=");
         for offset in 0..count {
-            // SAFETY: rip + offset lies inside the mapped image, every page of which is
+            // SAFETY: ip + offset lies inside the mapped image, every page of which is
             // readable.
-            let byte = unsafe { std::ptr::read_volatile((rip + offset) as *const u8) };
+            let byte = unsafe { std::ptr::read_volatile((ip + offset) as *const u8) };
             let _ = write!(line, "{byte:02x}");
         }
     }

@@ -9,6 +9,12 @@ use crate::pe::{LoadError, PeImage, RelocationKind};
 
 const PAGE: usize = 4096;
 
+#[cfg(target_arch = "aarch64")]
+unsafe extern "C" {
+    /// libgcc's (and compiler-rt's) instruction cache synchronization for `[begin, end)`.
+    fn __clear_cache(begin: *mut libc::c_char, end: *mut libc::c_char);
+}
+
 /// An anonymous private mapping, unmapped on drop.
 #[derive(Debug)]
 pub struct Mapping {
@@ -95,6 +101,16 @@ impl Mapping {
     pub fn protect(&mut self, offset: usize, len: usize, prot: i32) -> Result<(), LoadError> {
         if !offset.is_multiple_of(PAGE) || offset + len > self.len {
             return Err(LoadError::OutOfBounds("protected range".into()));
+        }
+        #[cfg(target_arch = "aarch64")]
+        if prot & libc::PROT_EXEC != 0 {
+            // AArch64 instruction fetch does not see data writes until the caches are
+            // synchronized (x86-64 keeps them coherent by itself).
+            let start = self.base.as_ptr().wrapping_add(offset);
+            // SAFETY: the range lies inside this mapping, still readable (the loader writes
+            // code, then makes it executable); __clear_cache only cleans and invalidates cache
+            // lines.
+            unsafe { __clear_cache(start.cast(), start.wrapping_add(len).cast()) };
         }
         // SAFETY: the range is page-aligned and inside this mapping; changing its protection
         // affects no memory Rust code holds references into.

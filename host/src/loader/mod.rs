@@ -1,10 +1,12 @@
 //! The loader: the only part of the host with `unsafe` (the crate root denies
 //! `unsafe_op_in_unsafe_fn`, the workspace lints require a `SAFETY:` comment on every block).
 //!
-//! It maps a PE32+ image ([`map`]), binds each import to a Rust function with the Microsoft
-//! x64 calling convention through a small thunk ([`thunks`], [`imports`]), gives every thread
-//! that runs driver code a processor block ([`cpu`]), calls into the image ([`call`]) and
-//! reports faults ([`fault`]). [`Driver`] is the safe face of all this.
+//! It maps a PE32+ image ([`map`]), binds each import to a Rust function with the Windows
+//! calling convention of the host's architecture (x64 on x86-64, ARM64 on AArch64) through a
+//! small thunk ([`thunks`], [`imports`]), gives every thread that runs driver code a processor
+//! block ([`cpu`]), calls into the image ([`call`]) and reports faults ([`fault`]). The
+//! architecture-specific parts (thunk code, the call, the processor block's register, the
+//! fault decoder) sit behind `cfg(target_arch)`. [`Driver`] is the safe face of all this.
 
 pub mod call;
 pub mod cpu;
@@ -199,13 +201,39 @@ impl Driver {
         Ok(call_handler(self.base() + rva as usize, args, name))
     }
 
-    /// Calls the code at `rva` with RAX = `rax` (the `__chkstk` convention).
+    /// Calls the code at `rva` with RAX = `rax` (the x64 `__chkstk` convention); an error on
+    /// an AArch64 host, which runs ARM64 images.
     pub fn call_rva_with_rax(&self, rva: u32, rax: usize, what: &str) {
         let address = self.base() + rva as usize;
         check_code_address(address, what);
+        #[cfg(target_arch = "x86_64")]
         // SAFETY: `address` lies in an executable section of the mapped image (checked
         // above); the caller names code that takes RAX, and a fault is reported by `fault`.
-        unsafe { call::call_with_rax(address, rax) }
+        unsafe {
+            call::call_with_rax(address, rax)
+        }
+        #[cfg(target_arch = "aarch64")]
+        report::error(&format!(
+            "{what}: there is no RAX on an AArch64 host (rax={rax:#x})"
+        ));
+    }
+
+    /// Calls the code at `rva` with X15 = `x15` (the ARM64 `__chkstk` convention: the frame
+    /// size / 16; Microsoft: "Overview of ARM64 ABI conventions", "Stack"); an error on an
+    /// x86-64 host, which runs x64 images.
+    pub fn call_rva_with_x15(&self, rva: u32, x15: usize, what: &str) {
+        let address = self.base() + rva as usize;
+        check_code_address(address, what);
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: `address` lies in an executable section of the mapped image (checked
+        // above); the caller names code that takes X15, and a fault is reported by `fault`.
+        unsafe {
+            call::call_with_x15(address, x15)
+        }
+        #[cfg(target_arch = "x86_64")]
+        report::error(&format!(
+            "{what}: there is no X15 on an x86-64 host (x15={x15:#x})"
+        ));
     }
 }
 
@@ -239,7 +267,7 @@ pub fn call_handler(address: usize, args: &[usize], what: &str) -> usize {
     let before = irql::current();
     let held_before = checks::held_locks().len();
     // SAFETY: `address` is code in the image (checked above) that the driver registered or
-    // the image declares as this entry point, so it follows the Win64 convention and takes
+    // the image declares as this entry point, so it follows the Windows convention and takes
     // these arguments per its WDK prototype; a fault in it is reported by `fault`.
     let result = unsafe { call::call(address, args) };
     let held_after = checks::held_locks();

@@ -126,7 +126,7 @@ fn known_vc(handle: usize, function: &str) -> Vc {
 
 /// WDK: NdisMSetMiniportAttributes function. IRQL: PASSIVE_LEVEL, from
 /// MiniportInitializeEx.
-extern "win64" fn ndis_m_set_miniport_attributes(
+extern "efiapi" fn ndis_m_set_miniport_attributes(
     adapter_handle: usize,
     attributes: usize,
 ) -> NdisStatus {
@@ -148,7 +148,7 @@ extern "win64" fn ndis_m_set_miniport_attributes(
 
 /// WDK: NdisMPauseComplete function. IRQL: <= DISPATCH_LEVEL. Completes a MiniportPause
 /// that returned NDIS_STATUS_PENDING.
-extern "win64" fn ndis_m_pause_complete(adapter_handle: usize) {
+extern "efiapi" fn ndis_m_pause_complete(adapter_handle: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMPauseComplete");
     no_lock_held("NdisMPauseComplete", caller());
     events::push(Event::PauseComplete {
@@ -157,7 +157,7 @@ extern "win64" fn ndis_m_pause_complete(adapter_handle: usize) {
 }
 
 /// WDK: NdisMCmRegisterAddressFamilyEx function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_m_cm_register_address_family_ex(
+extern "efiapi" fn ndis_m_cm_register_address_family_ex(
     adapter_handle: usize,
     address_family: usize,
 ) -> NdisStatus {
@@ -182,7 +182,7 @@ extern "win64" fn ndis_m_cm_register_address_family_ex(
 
 /// WDK: NdisCmOpenAddressFamilyComplete (NdisMCmOpenAddressFamilyComplete). IRQL: <=
 /// DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_open_address_family_complete(
+extern "efiapi" fn ndis_cm_open_address_family_complete(
     status: NdisStatus,
     af: usize,
     af_context: usize,
@@ -198,14 +198,14 @@ extern "win64" fn ndis_cm_open_address_family_complete(
 
 /// WDK: NdisCmCloseAddressFamilyComplete (NdisMCmCloseAddressFamilyComplete). IRQL: <=
 /// DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_close_address_family_complete(status: NdisStatus, af: usize) {
+extern "efiapi" fn ndis_cm_close_address_family_complete(status: NdisStatus, af: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisCmCloseAddressFamilyComplete");
     no_lock_held("NdisCmCloseAddressFamilyComplete", caller());
     events::push(Event::CloseAfComplete { status, af });
 }
 
 /// WDK: NdisCmRegisterSapComplete (NdisMCmRegisterSapComplete). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_register_sap_complete(
+extern "efiapi" fn ndis_cm_register_sap_complete(
     status: NdisStatus,
     sap: usize,
     sap_context: usize,
@@ -220,14 +220,14 @@ extern "win64" fn ndis_cm_register_sap_complete(
 }
 
 /// WDK: NdisCmDeregisterSapComplete (NdisMCmDeregisterSapComplete). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_deregister_sap_complete(status: NdisStatus, sap: usize) {
+extern "efiapi" fn ndis_cm_deregister_sap_complete(status: NdisStatus, sap: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisCmDeregisterSapComplete");
     no_lock_held("NdisCmDeregisterSapComplete", caller());
     events::push(Event::DeregisterSapComplete { status, sap });
 }
 
 /// WDK: NdisCmMakeCallComplete (NdisMCmMakeCallComplete). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_make_call_complete(
+extern "efiapi" fn ndis_cm_make_call_complete(
     status: NdisStatus,
     vc: usize,
     _party: usize,
@@ -245,7 +245,7 @@ extern "win64" fn ndis_cm_make_call_complete(
 }
 
 /// WDK: NdisCmCloseCallComplete (NdisMCmCloseCallComplete). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_close_call_complete(status: NdisStatus, vc: usize, _party: usize) {
+extern "efiapi" fn ndis_cm_close_call_complete(status: NdisStatus, vc: usize, _party: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisCmCloseCallComplete");
     no_lock_held("NdisCmCloseCallComplete", caller());
     let known = known_vc(vc, "NdisCmCloseCallComplete");
@@ -260,7 +260,7 @@ extern "win64" fn ndis_cm_close_call_complete(status: NdisStatus, vc: usize, _pa
 
 /// WDK: NdisCmDispatchIncomingCall (NdisMCmDispatchIncomingCall). IRQL: <= DISPATCH_LEVEL.
 /// NDPROXY answers later (ProtocolCmIncomingCallComplete), so this returns PENDING.
-extern "win64" fn ndis_cm_dispatch_incoming_call(
+extern "efiapi" fn ndis_cm_dispatch_incoming_call(
     sap: usize,
     vc: usize,
     call_parameters: usize,
@@ -277,7 +277,7 @@ extern "win64" fn ndis_cm_dispatch_incoming_call(
 }
 
 /// WDK: NdisCmDispatchCallConnected (NdisMCmDispatchCallConnected). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_dispatch_call_connected(vc: usize) {
+extern "efiapi" fn ndis_cm_dispatch_call_connected(vc: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisCmDispatchCallConnected");
     no_lock_held("NdisCmDispatchCallConnected", caller());
     known_vc(vc, "NdisCmDispatchCallConnected");
@@ -286,7 +286,7 @@ extern "win64" fn ndis_cm_dispatch_call_connected(vc: usize) {
 
 /// WDK: NdisCmDispatchIncomingCloseCall (NdisMCmDispatchIncomingCloseCall). IRQL: <=
 /// DISPATCH_LEVEL.
-extern "win64" fn ndis_cm_dispatch_incoming_close_call(
+extern "efiapi" fn ndis_cm_dispatch_incoming_close_call(
     close_status: NdisStatus,
     vc: usize,
     _buffer: usize,
@@ -303,7 +303,7 @@ extern "win64" fn ndis_cm_dispatch_incoming_close_call(
 
 /// WDK: NdisCmNotifyCloseAddressFamily (NdisMCmNotifyCloseAddressFamily). IRQL:
 /// PASSIVE_LEVEL. NDPROXY closes the AF later, so this returns PENDING.
-extern "win64" fn ndis_cm_notify_close_address_family(af: usize) -> NdisStatus {
+extern "efiapi" fn ndis_cm_notify_close_address_family(af: usize) -> NdisStatus {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCmNotifyCloseAddressFamily");
     no_lock_held("NdisCmNotifyCloseAddressFamily", caller());
     events::push(Event::NotifyCloseAf { af });
@@ -311,7 +311,7 @@ extern "win64" fn ndis_cm_notify_close_address_family(af: usize) -> NdisStatus {
 }
 
 /// WDK: NdisMCmActivateVc function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_m_cm_activate_vc(vc: usize, _call_parameters: usize) -> NdisStatus {
+extern "efiapi" fn ndis_m_cm_activate_vc(vc: usize, _call_parameters: usize) -> NdisStatus {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMCmActivateVc");
     no_lock_held("NdisMCmActivateVc", caller());
     known_vc(vc, "NdisMCmActivateVc");
@@ -322,7 +322,7 @@ extern "win64" fn ndis_m_cm_activate_vc(vc: usize, _call_parameters: usize) -> N
 
 /// WDK: NdisMCmDeactivateVc function. IRQL: <= DISPATCH_LEVEL. NDIS_STATUS_NOT_ACCEPTED if
 /// the VC is not active; sends on it must have completed first (WDK: "Deactivating a VC").
-extern "win64" fn ndis_m_cm_deactivate_vc(vc: usize) -> NdisStatus {
+extern "efiapi" fn ndis_m_cm_deactivate_vc(vc: usize) -> NdisStatus {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMCmDeactivateVc");
     no_lock_held("NdisMCmDeactivateVc", caller());
     known_vc(vc, "NdisMCmDeactivateVc");
@@ -336,7 +336,7 @@ extern "win64" fn ndis_m_cm_deactivate_vc(vc: usize) -> NdisStatus {
 /// WDK: NdisMCmCreateVc function. IRQL: <= DISPATCH_LEVEL (the page's req.irql; rswan-ndis
 /// notes PASSIVE_LEVEL). The client (NDPROXY) learns of the VC through its
 /// ProtocolCoCreateVc, which the host plays.
-extern "win64" fn ndis_m_cm_create_vc(
+extern "efiapi" fn ndis_m_cm_create_vc(
     _adapter_handle: usize,
     af: usize,
     vc_context: usize,
@@ -366,7 +366,7 @@ extern "win64" fn ndis_m_cm_create_vc(
 
 /// WDK: NdisMCmDeleteVc function. IRQL: <= DISPATCH_LEVEL. Only a VC the MCM created;
 /// NDIS_STATUS_NOT_ACCEPTED while it is still active.
-extern "win64" fn ndis_m_cm_delete_vc(vc: usize) -> NdisStatus {
+extern "efiapi" fn ndis_m_cm_delete_vc(vc: usize) -> NdisStatus {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMCmDeleteVc");
     no_lock_held("NdisMCmDeleteVc", caller());
     let known = known_vc(vc, "NdisMCmDeleteVc");
@@ -392,7 +392,7 @@ fn complete_oid(request: usize) {
 }
 
 /// WDK: NdisCoOidRequestComplete (NdisMCmOidRequestComplete). IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_co_oid_request_complete(
+extern "efiapi" fn ndis_co_oid_request_complete(
     _af: usize,
     _vc: usize,
     _party: usize,
@@ -406,7 +406,7 @@ extern "win64" fn ndis_co_oid_request_complete(
 }
 
 /// WDK: NdisMCoOidRequestComplete function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_m_co_oid_request_complete(
+extern "efiapi" fn ndis_m_co_oid_request_complete(
     _adapter_handle: usize,
     _vc: usize,
     request: usize,
@@ -421,7 +421,7 @@ extern "win64" fn ndis_m_co_oid_request_complete(
 /// WDK: NdisMCoSendNetBufferListsComplete function. IRQL: <= DISPATCH_LEVEL. The
 /// DISPATCH_LEVEL flag may be clear at any IRQL, but set only at DISPATCH_LEVEL (WDK:
 /// "Dispatch IRQL Tracking": clear it when the IRQL is unknown).
-extern "win64" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: usize, flags: u32) {
+extern "efiapi" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: usize, flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisMCoSendNetBufferListsComplete");
     let site = caller();
     no_lock_held("NdisMCoSendNetBufferListsComplete", site);
@@ -455,7 +455,7 @@ extern "win64" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: usiz
 /// must match the chain and each NBL's SourceHandle must be the VC handle. With
 /// NDIS_RECEIVE_FLAGS_RESOURCES the driver keeps the NBLs (the host copies them now);
 /// without, they come back through MiniportReturnNetBufferLists.
-extern "win64" fn ndis_m_co_indicate_receive_net_buffer_lists(
+extern "efiapi" fn ndis_m_co_indicate_receive_net_buffer_lists(
     vc: usize,
     nbls: usize,
     count: u32,
@@ -499,7 +499,7 @@ extern "win64" fn ndis_m_co_indicate_receive_net_buffer_lists(
 
 /// WDK: NdisMCoIndicateStatusEx function. IRQL: <= DISPATCH_LEVEL. The indication is an
 /// NDIS_STATUS_INDICATION (Header.Type NDIS_OBJECT_TYPE_STATUS_INDICATION).
-extern "win64" fn ndis_m_co_indicate_status_ex(
+extern "efiapi" fn ndis_m_co_indicate_status_ex(
     _adapter_handle: usize,
     vc: usize,
     indication: usize,

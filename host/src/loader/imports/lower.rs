@@ -69,7 +69,7 @@ fn violation(message: String) -> ! {
 
 /// WDK: NdisOpenAdapterEx function. IRQL: PASSIVE_LEVEL, from ProtocolBindAdapterEx. The
 /// host adapter is an Ethernet (NdisMedium802_3) adapter; it opens synchronously.
-extern "win64" fn ndis_open_adapter_ex(
+extern "efiapi" fn ndis_open_adapter_ex(
     protocol_handle: usize,
     protocol_binding_context: usize,
     open_parameters: usize,
@@ -116,7 +116,7 @@ extern "win64" fn ndis_open_adapter_ex(
 /// WDK: NdisCloseAdapterEx function. IRQL: PASSIVE_LEVEL. Closes synchronously. "Protocol
 /// drivers should wait for all send requests and OID requests that they originated to
 /// complete before calling NdisCloseAdapterEx."
-extern "win64" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
+extern "efiapi" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCloseAdapterEx");
     let outstanding = binding::outstanding_sends(binding_handle);
     if outstanding > 0 {
@@ -131,14 +131,14 @@ extern "win64" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
 }
 
 /// WDK: NdisCompleteBindAdapterEx function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_complete_bind_adapter_ex(_bind_context: usize, status: NdisStatus) {
+extern "efiapi" fn ndis_complete_bind_adapter_ex(_bind_context: usize, status: NdisStatus) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCompleteBindAdapterEx");
     no_lock_held("NdisCompleteBindAdapterEx", caller());
     events::push(Event::BindComplete { status });
 }
 
 /// WDK: NdisCompleteUnbindAdapterEx function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_complete_unbind_adapter_ex(_unbind_context: usize) {
+extern "efiapi" fn ndis_complete_unbind_adapter_ex(_unbind_context: usize) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCompleteUnbindAdapterEx");
     no_lock_held("NdisCompleteUnbindAdapterEx", caller());
     events::push(Event::UnbindComplete);
@@ -174,7 +174,7 @@ pub fn complete_sends(binding_handle: usize, binding_context: usize, nbls: Vec<u
 /// NDIS_SEND_FLAGS_DISPATCH_LEVEL set only at DISPATCH_LEVEL (WDK: "Dispatch IRQL
 /// Tracking"). The frames go on the adapter's wire; the adapter completes them later from a
 /// DPC, or inline (binding::Completion).
-extern "win64" fn ndis_send_net_buffer_lists(
+extern "efiapi" fn ndis_send_net_buffer_lists(
     binding_handle: usize,
     nbls: usize,
     _port: u32,
@@ -218,7 +218,7 @@ extern "win64" fn ndis_send_net_buffer_lists(
 
 /// WDK: NdisReturnNetBufferLists function. IRQL: <= DISPATCH_LEVEL. Gives back NBLs the
 /// adapter indicated without NDIS_RECEIVE_FLAGS_RESOURCES.
-extern "win64" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usize, _flags: u32) {
+extern "efiapi" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usize, _flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisReturnNetBufferLists");
     let site = caller();
     no_lock_held("NdisReturnNetBufferLists", site);
@@ -238,7 +238,7 @@ extern "win64" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usiz
 
 /// WDK: NdisOidRequest function. IRQL: <= DISPATCH_LEVEL (PASSIVE for most OIDs). The host
 /// Ethernet adapter answers the few OIDs a PPPoE protocol needs, synchronously.
-extern "win64" fn ndis_oid_request(binding_handle: usize, request: usize) -> NdisStatus {
+extern "efiapi" fn ndis_oid_request(binding_handle: usize, request: usize) -> NdisStatus {
     require_irql_at_most(DISPATCH_LEVEL, "NdisOidRequest");
     no_lock_held("NdisOidRequest", caller());
     let Some(binding) = binding::binding(binding_handle) else {

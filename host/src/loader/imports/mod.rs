@@ -1,9 +1,15 @@
 //! The kernel and NDIS functions the host implements, by the DLL and name the image imports
-//! them under. Each implementation is an `extern "win64"` function that decodes the driver's
+//! them under. Each implementation is an `extern "efiapi"` function that decodes the driver's
 //! arguments and hands the work to the safe model in [`crate::kernel`].
+//!
+//! `efiapi` is Rust's name for the convention the driver calls with on both hosts: on x86-64 it
+//! is the Microsoft x64 convention (`win64`); on AArch64 it is the C convention, AAPCS64,
+//! which the Windows ARM64 ABI follows for these signatures (all integer and pointer
+//! arguments and results; Microsoft: "Overview of ARM64 ABI conventions", "Parameter passing"
+//! and "Return values"). What that ABI adds, x18 pointing to the KPCR and kept across calls,
+//! the import thunks take care of (`super::thunks`).
 
 mod condis;
-pub mod configuration;
 mod lockword;
 pub mod lower;
 mod ndis;
@@ -27,7 +33,6 @@ fn ndis_exports() -> Vec<(&'static str, usize)> {
     let mut table = ndis::exports();
     table.extend(condis::exports());
     table.extend(lower::exports());
-    table.extend(configuration::exports());
     table
 }
 

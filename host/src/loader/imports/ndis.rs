@@ -164,7 +164,7 @@ pub fn exports() -> Vec<(&'static str, usize)> {
 ///
 /// NDIS copies the characteristics, validates them (kernel::miniport), calls
 /// MiniportSetOptions "within the context of" this call, and writes the driver handle.
-extern "win64" fn ndis_m_register_miniport_driver(
+extern "efiapi" fn ndis_m_register_miniport_driver(
     _driver_object: usize,
     _registry_path: usize,
     driver_context: usize,
@@ -223,7 +223,7 @@ extern "win64" fn ndis_m_register_miniport_driver(
 }
 
 /// WDK: NdisMDeregisterMiniportDriver function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_m_deregister_miniport_driver(driver_handle: usize) {
+extern "efiapi" fn ndis_m_deregister_miniport_driver(driver_handle: usize) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisMDeregisterMiniportDriver");
     if let Err(message) = kernel().deregister_miniport(driver_handle) {
         report::violation("NDIS", &message);
@@ -232,7 +232,7 @@ extern "win64" fn ndis_m_deregister_miniport_driver(driver_handle: usize) {
 
 /// WDK: NdisAllocateMemoryWithTagPriority function. IRQL: <= DISPATCH_LEVEL. The memory is
 /// not zeroed; NULL on failure.
-extern "win64" fn ndis_allocate_memory_with_tag_priority(
+extern "efiapi" fn ndis_allocate_memory_with_tag_priority(
     _ndis_handle: usize,
     length: u32,
     tag: u32,
@@ -250,7 +250,7 @@ extern "win64" fn ndis_allocate_memory_with_tag_priority(
 }
 
 /// WDK: NdisFreeMemory function. IRQL: <= DISPATCH_LEVEL (for nonpaged memory).
-extern "win64" fn ndis_free_memory(block: usize, _length: u32, _memory_flags: u32) {
+extern "efiapi" fn ndis_free_memory(block: usize, _length: u32, _memory_flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMemory");
     let size = pool::freed(block, None, caller());
     memory::release(block, size, FREED_FILL);
@@ -258,20 +258,20 @@ extern "win64" fn ndis_free_memory(block: usize, _length: u32, _memory_flags: u3
 
 /// WDK: NdisFreeMemoryWithTagPriority function. IRQL: <= DISPATCH_LEVEL. The tag must be the
 /// one the memory was allocated with.
-extern "win64" fn ndis_free_memory_with_tag_priority(_ndis_handle: usize, block: usize, tag: u32) {
+extern "efiapi" fn ndis_free_memory_with_tag_priority(_ndis_handle: usize, block: usize, tag: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMemoryWithTagPriority");
     let size = pool::freed(block, Some(tag), caller());
     memory::release(block, size, FREED_FILL);
 }
 
 /// WDK: NdisAllocateSpinLock function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_allocate_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_allocate_spin_lock(lock: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateSpinLock");
     lockword::initialize(lock);
 }
 
 /// WDK: NdisFreeSpinLock function. IRQL: <= DISPATCH_LEVEL. The lock must not be held.
-extern "win64" fn ndis_free_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_free_spin_lock(lock: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeSpinLock");
     let site = caller();
     crate::kernel::checks::enforce(crate::kernel::checks::checks().locks.forget_range(
@@ -283,7 +283,7 @@ extern "win64" fn ndis_free_spin_lock(lock: usize) {
 
 /// WDK: NdisAcquireSpinLock function. IRQL: <= DISPATCH_LEVEL; raises to DISPATCH_LEVEL and
 /// saves the previous IRQL in the lock.
-extern "win64" fn ndis_acquire_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_acquire_spin_lock(lock: usize) {
     let saved = sync::before_acquire(lock, caller(), Acquire::Raise, "NdisAcquireSpinLock");
     lockword::take(lock);
     sync::after_acquire();
@@ -291,7 +291,7 @@ extern "win64" fn ndis_acquire_spin_lock(lock: usize) {
 }
 
 /// WDK: NdisReleaseSpinLock function. IRQL: DISPATCH_LEVEL; restores the IRQL the lock saved.
-extern "win64" fn ndis_release_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_release_spin_lock(lock: usize) {
     sync::before_release(lock, caller(), Acquire::Raise, "NdisReleaseSpinLock");
     let saved = lockword::load_old_irql(lock);
     lockword::give(lock);
@@ -299,7 +299,7 @@ extern "win64" fn ndis_release_spin_lock(lock: usize) {
 }
 
 /// WDK: NdisDprAcquireSpinLock function. IRQL: DISPATCH_LEVEL.
-extern "win64" fn ndis_dpr_acquire_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_dpr_acquire_spin_lock(lock: usize) {
     sync::before_acquire(
         lock,
         caller(),
@@ -310,7 +310,7 @@ extern "win64" fn ndis_dpr_acquire_spin_lock(lock: usize) {
 }
 
 /// WDK: NdisDprReleaseSpinLock function. IRQL: DISPATCH_LEVEL.
-extern "win64" fn ndis_dpr_release_spin_lock(lock: usize) {
+extern "efiapi" fn ndis_dpr_release_spin_lock(lock: usize) {
     sync::before_release(
         lock,
         caller(),
@@ -321,7 +321,7 @@ extern "win64" fn ndis_dpr_release_spin_lock(lock: usize) {
 }
 
 /// WDK: NdisAllocateIoWorkItem function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_allocate_io_work_item(_ndis_object_handle: usize) -> usize {
+extern "efiapi" fn ndis_allocate_io_work_item(_ndis_object_handle: usize) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "NdisAllocateIoWorkItem");
     if faults::should_fail("NdisAllocateIoWorkItem") {
         return 0;
@@ -331,20 +331,20 @@ extern "win64" fn ndis_allocate_io_work_item(_ndis_object_handle: usize) -> usiz
 
 /// WDK: NdisQueueIoWorkItem function. IRQL: <= DISPATCH_LEVEL. The routine
 /// (NDIS_IO_WORKITEM_FUNCTION) runs at PASSIVE_LEVEL.
-extern "win64" fn ndis_queue_io_work_item(work_item: usize, routine: usize, context: usize) {
+extern "efiapi" fn ndis_queue_io_work_item(work_item: usize, routine: usize, context: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisQueueIoWorkItem");
     deferred::queue_work_item(work_item, routine, context, caller());
 }
 
 /// WDK: NdisFreeIoWorkItem function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_free_io_work_item(work_item: usize) {
+extern "efiapi" fn ndis_free_io_work_item(work_item: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeIoWorkItem");
     deferred::free_work_item(work_item, caller());
 }
 
 /// WDK: NdisSetTimerObject function. IRQL: <= DISPATCH_LEVEL. Returns TRUE if the timer was
 /// already in the timer queue.
-extern "win64" fn ndis_set_timer_object(
+extern "efiapi" fn ndis_set_timer_object(
     timer: usize,
     due_time: i64,
     milliseconds_period: u32,
@@ -362,19 +362,19 @@ extern "win64" fn ndis_set_timer_object(
 
 /// WDK: NdisCancelTimerObject function. IRQL: <= DISPATCH_LEVEL. Returns TRUE if the timer
 /// was in the queue.
-extern "win64" fn ndis_cancel_timer_object(timer: usize) -> u8 {
+extern "efiapi" fn ndis_cancel_timer_object(timer: usize) -> u8 {
     require_irql_at_most(DISPATCH_LEVEL, "NdisCancelTimerObject");
     u8::from(deferred::cancel_timer(timer, caller()))
 }
 
 /// WDK: NdisFreeTimerObject function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_free_timer_object(timer: usize) {
+extern "efiapi" fn ndis_free_timer_object(timer: usize) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisFreeTimerObject");
     deferred::free_timer(timer, caller());
 }
 
 /// WDK: NdisGetSystemUpTimeEx function. IRQL: any. Milliseconds since the host started.
-extern "win64" fn ndis_get_system_up_time_ex(system_up_time: *mut i64) {
+extern "efiapi" fn ndis_get_system_up_time_ex(system_up_time: *mut i64) {
     let milliseconds = crate::kernel::up_time().as_millis() as i64;
     // SAFETY: the driver passes a pointer to its LARGE_INTEGER.
     unsafe { system_up_time.write_unaligned(milliseconds) };
@@ -383,7 +383,7 @@ extern "win64" fn ndis_get_system_up_time_ex(system_up_time: *mut i64) {
 /// WDK: NdisSetOptionalHandlers function. IRQL: PASSIVE_LEVEL. A miniport calls it from
 /// MiniportSetOptions with NDIS_MINIPORT_CO_CHARACTERISTICS or
 /// NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS; NDIS copies the structure.
-extern "win64" fn ndis_set_optional_handlers(
+extern "efiapi" fn ndis_set_optional_handlers(
     ndis_handle: usize,
     optional_handlers: usize,
 ) -> NdisStatus {
@@ -434,7 +434,7 @@ unsafe fn read_unicode_string(string: usize) -> String {
 
 /// WDK: NdisRegisterProtocolDriver function. IRQL: PASSIVE_LEVEL. NDIS copies the
 /// characteristics and calls ProtocolSetOptions, if any, within this call.
-extern "win64" fn ndis_register_protocol_driver(
+extern "efiapi" fn ndis_register_protocol_driver(
     protocol_driver_context: usize,
     characteristics: usize,
     protocol_handle: usize,
@@ -489,7 +489,7 @@ extern "win64" fn ndis_register_protocol_driver(
 }
 
 /// WDK: NdisDeregisterProtocolDriver function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_deregister_protocol_driver(protocol_handle: usize) {
+extern "efiapi" fn ndis_deregister_protocol_driver(protocol_handle: usize) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisDeregisterProtocolDriver");
     if let Err(message) = kernel().deregister_protocol(protocol_handle) {
         report::violation("NDIS", &message);
@@ -498,7 +498,7 @@ extern "win64" fn ndis_deregister_protocol_driver(protocol_handle: usize) {
 
 /// WDK: NdisAllocateTimerObject function. IRQL: <= DISPATCH_LEVEL. The characteristics
 /// (NDIS_TIMER_CHARACTERISTICS, revision 1) name the timer function and its default context.
-extern "win64" fn ndis_allocate_timer_object(
+extern "efiapi" fn ndis_allocate_timer_object(
     _ndis_handle: usize,
     characteristics: usize,
     timer_object: usize,
@@ -545,7 +545,7 @@ fn ndis_violation(message: &str) -> ! {
 }
 
 /// WDK: NdisAllocateNetBufferListPool function. IRQL: <= DISPATCH_LEVEL. NULL on failure.
-extern "win64" fn ndis_allocate_net_buffer_list_pool(
+extern "efiapi" fn ndis_allocate_net_buffer_list_pool(
     _ndis_handle: usize,
     parameters: usize,
 ) -> usize {
@@ -587,7 +587,7 @@ extern "win64" fn ndis_allocate_net_buffer_list_pool(
 
 /// WDK: NdisFreeNetBufferListPool function. IRQL: <= DISPATCH_LEVEL. Every NBL of the pool
 /// must have been freed.
-extern "win64" fn ndis_free_net_buffer_list_pool(pool: usize) {
+extern "efiapi" fn ndis_free_net_buffer_list_pool(pool: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeNetBufferListPool");
     if let Err(message) = packets::free_pool(pool) {
         ndis_violation(&message);
@@ -596,7 +596,7 @@ extern "win64" fn ndis_free_net_buffer_list_pool(pool: usize) {
 
 /// WDK: NdisAllocateNetBufferAndNetBufferList function. IRQL: <= DISPATCH_LEVEL. NULL on
 /// failure.
-extern "win64" fn ndis_allocate_net_buffer_and_net_buffer_list(
+extern "efiapi" fn ndis_allocate_net_buffer_and_net_buffer_list(
     pool: usize,
     context_size: u16,
     context_backfill: u16,
@@ -623,7 +623,7 @@ extern "win64" fn ndis_allocate_net_buffer_and_net_buffer_list(
 
 /// WDK: NdisFreeNetBufferList function. IRQL: <= DISPATCH_LEVEL. Not while NDIS owns it (sent
 /// down and not completed, or indicated up and not returned).
-extern "win64" fn ndis_free_net_buffer_list(nbl: usize) {
+extern "efiapi" fn ndis_free_net_buffer_list(nbl: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeNetBufferList");
     {
         let checks = crate::kernel::checks::checks();
@@ -644,7 +644,7 @@ extern "win64" fn ndis_free_net_buffer_list(nbl: usize) {
 }
 
 /// WDK: NdisAllocateMdl function. IRQL: <= DISPATCH_LEVEL. NULL on failure.
-extern "win64" fn ndis_allocate_mdl(
+extern "efiapi" fn ndis_allocate_mdl(
     _ndis_handle: usize,
     virtual_address: usize,
     length: u32,
@@ -661,7 +661,7 @@ extern "win64" fn ndis_allocate_mdl(
 }
 
 /// WDK: NdisFreeMdl function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_free_mdl(mdl: usize) {
+extern "efiapi" fn ndis_free_mdl(mdl: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeMdl");
     if let Err(message) = packets::free_mdl(mdl) {
         ndis_violation(&message);
@@ -670,7 +670,7 @@ extern "win64" fn ndis_free_mdl(mdl: usize) {
 
 /// WDK: NdisGetDataBuffer function. IRQL: <= DISPATCH_LEVEL. The alignment arguments only
 /// matter for where NDIS may point into the MDL; the host never needs to copy for them.
-extern "win64" fn ndis_get_data_buffer(
+extern "efiapi" fn ndis_get_data_buffer(
     net_buffer: usize,
     bytes_needed: u32,
     storage: usize,
@@ -683,7 +683,7 @@ extern "win64" fn ndis_get_data_buffer(
 
 /// WDK: NdisRetreatNetBufferDataStart function. IRQL: <= DISPATCH_LEVEL. Only NDIS's own MDL
 /// allocation is supported (AllocateMdlHandler NULL).
-extern "win64" fn ndis_retreat_net_buffer_data_start(
+extern "efiapi" fn ndis_retreat_net_buffer_data_start(
     net_buffer: usize,
     data_offset_delta: u32,
     data_back_fill: u32,
@@ -703,7 +703,7 @@ extern "win64" fn ndis_retreat_net_buffer_data_start(
 }
 
 /// WDK: NdisAdvanceNetBufferDataStart function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_advance_net_buffer_data_start(
+extern "efiapi" fn ndis_advance_net_buffer_data_start(
     net_buffer: usize,
     data_offset_delta: u32,
     free_mdl: u8,
@@ -719,26 +719,26 @@ extern "win64" fn ndis_advance_net_buffer_data_start(
 }
 
 /// WDK: NdisInitializeEvent function. IRQL: PASSIVE_LEVEL.
-extern "win64" fn ndis_initialize_event(event: usize) {
+extern "efiapi" fn ndis_initialize_event(event: usize) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisInitializeEvent");
     sync_event::initialize(event);
 }
 
 /// WDK: NdisSetEvent function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_set_event(event: usize) {
+extern "efiapi" fn ndis_set_event(event: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisSetEvent");
     sync_event::set(event);
 }
 
 /// WDK: NdisResetEvent function. IRQL: <= DISPATCH_LEVEL.
-extern "win64" fn ndis_reset_event(event: usize) {
+extern "efiapi" fn ndis_reset_event(event: usize) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisResetEvent");
     sync_event::reset(event);
 }
 
 /// WDK: NdisWaitEvent function. IRQL: PASSIVE_LEVEL. TRUE if the event was signalled; a wait
 /// without limit that outlasts the host's bound is a lost completion.
-extern "win64" fn ndis_wait_event(event: usize, milliseconds: u32) -> u8 {
+extern "efiapi" fn ndis_wait_event(event: usize, milliseconds: u32) -> u8 {
     require_irql_at_most(PASSIVE_LEVEL, "NdisWaitEvent");
     match sync_event::wait(event, milliseconds) {
         sync_event::Wait::Signalled => 1,
@@ -756,7 +756,7 @@ extern "win64" fn ndis_wait_event(event: usize, milliseconds: u32) -> u8 {
 
 /// WDK: NdisAllocateCloneNetBufferList function. IRQL: <= DISPATCH_LEVEL. A new NBL whose
 /// NET_BUFFERs describe the same data as the original's; NULL pools mean NDIS's own.
-extern "win64" fn ndis_allocate_clone_net_buffer_list(
+extern "efiapi" fn ndis_allocate_clone_net_buffer_list(
     original: usize,
     nbl_pool: usize,
     _nb_pool: usize,
@@ -774,7 +774,7 @@ extern "win64" fn ndis_allocate_clone_net_buffer_list(
 
 /// WDK: NdisFreeCloneNetBufferList function. IRQL: <= DISPATCH_LEVEL. The flags are those of
 /// the allocation.
-extern "win64" fn ndis_free_clone_net_buffer_list(clone: usize, flags: u32) {
+extern "efiapi" fn ndis_free_clone_net_buffer_list(clone: usize, flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisFreeCloneNetBufferList");
     {
         let checks = crate::kernel::checks::checks();
@@ -791,7 +791,7 @@ extern "win64" fn ndis_free_clone_net_buffer_list(clone: usize, flags: u32) {
 }
 
 /// WDK: NdisMSleep function. IRQL: PASSIVE_LEVEL. Waits at least the given microseconds.
-extern "win64" fn ndis_m_sleep(microseconds: u32) {
+extern "efiapi" fn ndis_m_sleep(microseconds: u32) {
     require_irql_at_most(PASSIVE_LEVEL, "NdisMSleep");
     std::thread::sleep(std::time::Duration::from_micros(u64::from(microseconds)));
 }

@@ -40,13 +40,13 @@ pub fn exports() -> Vec<(&'static str, usize)> {
 
 /// WDK: KeBugCheckEx. IRQL: any. "Brings down the system in a controlled manner": here the
 /// scenario ends with a report of the code, the four parameters and the calling site.
-extern "win64" fn ke_bug_check_ex(code: u32, p1: usize, p2: usize, p3: usize, p4: usize) -> ! {
+extern "efiapi" fn ke_bug_check_ex(code: u32, p1: usize, p2: usize, p3: usize, p4: usize) -> ! {
     report::bugcheck(code, [p1, p2, p3, p4], cpu::last_caller())
 }
 
 /// WDK: ExAllocatePool2. IRQL: <= DISPATCH_LEVEL (nonpaged). Zeroed unless
 /// POOL_FLAG_UNINITIALIZED; NULL on failure.
-extern "win64" fn ex_allocate_pool2(flags: u64, size: usize, tag: u32) -> usize {
+extern "efiapi" fn ex_allocate_pool2(flags: u64, size: usize, tag: u32) -> usize {
     require_irql_at_most(DISPATCH_LEVEL, "ExAllocatePool2");
     if faults::should_fail("ExAllocatePool2") {
         return 0;
@@ -64,19 +64,19 @@ extern "win64" fn ex_allocate_pool2(flags: u64, size: usize, tag: u32) -> usize 
 }
 
 /// WDK: ExFreePoolWithTag. IRQL: <= DISPATCH_LEVEL. The tag must match the allocation's.
-extern "win64" fn ex_free_pool_with_tag(block: usize, tag: u32) {
+extern "efiapi" fn ex_free_pool_with_tag(block: usize, tag: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "ExFreePoolWithTag");
     let size = pool::freed(block, Some(tag), caller());
     memory::release(block, size, FREED_FILL);
 }
 
 /// WDK: KeInitializeSpinLock. IRQL: any.
-extern "win64" fn ke_initialize_spin_lock(lock: usize) {
+extern "efiapi" fn ke_initialize_spin_lock(lock: usize) {
     lockword::initialize(lock);
 }
 
 /// WDK: KeAcquireSpinLockRaiseToDpc. IRQL: <= DISPATCH_LEVEL; returns the previous IRQL.
-extern "win64" fn ke_acquire_spin_lock_raise_to_dpc(lock: usize) -> Irql {
+extern "efiapi" fn ke_acquire_spin_lock_raise_to_dpc(lock: usize) -> Irql {
     let saved = sync::before_acquire(
         lock,
         caller(),
@@ -89,7 +89,7 @@ extern "win64" fn ke_acquire_spin_lock_raise_to_dpc(lock: usize) -> Irql {
 }
 
 /// WDK: KeReleaseSpinLock. IRQL: DISPATCH_LEVEL; lowers to `new_irql`.
-extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
+extern "efiapi" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
     sync::before_release(lock, caller(), Acquire::Raise, "KeReleaseSpinLock");
     lockword::give(lock);
     sync::lower_to(new_irql);
@@ -99,7 +99,7 @@ extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: Irql) {
 const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// WDK: KeFlushQueuedDpcs. IRQL: PASSIVE_LEVEL. Returns once every queued DPC has run.
-extern "win64" fn ke_flush_queued_dpcs() {
+extern "efiapi" fn ke_flush_queued_dpcs() {
     require_irql_at_most(crate::kernel::irql::PASSIVE_LEVEL, "KeFlushQueuedDpcs");
     if !crate::kernel::processors::flush_dpcs(FLUSH_LIMIT) {
         report::violation(
@@ -166,10 +166,12 @@ fn format_message(format: &str, args: &[usize]) -> String {
 
 /// WDK: DbgPrintEx. IRQL: any (<= DIRQL). Variadic: in the Microsoft x64 convention the
 /// variadic arguments arrive in R9 and then in the caller's stack slots, exactly like fixed
-/// ones, so the first five are read as parameters (slots past what the caller passed hold
-/// its own stack, unused by a format that does not ask for them). The message becomes a
+/// ones, and on ARM64 in X3 to X7 (Microsoft: "Overview of ARM64 ABI conventions",
+/// "Addendum: Variadic functions": integer registers first, as for fixed arguments), so the
+/// first five are read as parameters (slots past what the caller passed hold its own stack or
+/// stale registers, unused by a format that does not ask for them). The message becomes a
 /// `dbgprint` observation.
-extern "win64" fn dbg_print_ex(
+extern "efiapi" fn dbg_print_ex(
     component: u32,
     level: u32,
     format: usize,
