@@ -556,10 +556,11 @@ fn network_inf_rules_fail_with_the_fix() {
     );
 }
 
-/// The values the driver reads from the adapter's instance key, with their defaults: the
-/// names and defaults of crates/config (issue 5, item 5).
+/// The values the driver reads from the adapter's instance key (crates/config, issue 5 item 5)
+/// are the ones the INF writes, each with the driver's default and registry type.
 #[test]
-fn the_real_inf_sets_the_driver_configuration_defaults() {
+fn the_real_inf_writes_the_drivers_configuration_defaults() {
+    use rswan_config::{Kind, SETTINGS};
     let (inf, _) = Inf::parse(&real_text());
     let text_of = |token: &str| {
         let key = token.trim_matches('%');
@@ -568,7 +569,7 @@ fn the_real_inf_sets_the_driver_configuration_defaults() {
             .map(|e| e.text_value())
             .unwrap_or_else(|| token.to_string())
     };
-    let defaults: Vec<(String, String, String)> = registry(&inf, &["rswan_config_reg"])
+    let written: Vec<(String, String, String)> = registry(&inf, &["rswan_config_reg"])
         .into_iter()
         .map(|(subkey, name, flags, value)| {
             assert_eq!(subkey, "", "{name} goes in the instance key itself");
@@ -577,22 +578,31 @@ fn the_real_inf_sets_the_driver_configuration_defaults() {
         .collect();
     // install/inf-addreg-directive: 0x00010001 REG_DWORD, 0x00000000 REG_SZ, each with
     // FLG_ADDREG_NOCLOBBER (0x2) so that reinstalling keeps a changed value.
-    let dword = "0x00010003";
-    let string = "0x00000002";
-    let expected = [
-        ("PppoeLines", dword, "2"),
-        ("LoopbackPairs", dword, "1"),
-        ("ServiceName", string, ""),
-        ("AcName", string, "rswan"),
-        ("AnswerIncoming", dword, "1"),
-        ("MaxSessions", dword, "8"),
-        ("MaxSessionsPerPeer", dword, "4"),
-    ];
-    let expected: Vec<(String, String, String)> = expected
+    let expected: Vec<(String, String, String)> = SETTINGS
         .iter()
-        .map(|(n, f, v)| (n.to_string(), f.to_string(), v.to_string()))
+        .map(|setting| {
+            let (flags, default) = match setting.kind {
+                Kind::Dword { default, .. } => ("0x00010003", default.to_string()),
+                Kind::Text { default, .. } => ("0x00000002", default.to_string()),
+            };
+            (setting.name.to_string(), flags.to_string(), default)
+        })
         .collect();
-    assert_eq!(defaults, expected);
+    assert_eq!(written, expected);
+    // The values the project's issue names, as the driver's defaults are now.
+    let names: Vec<&str> = written.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "PppoeLines",
+            "LoopbackPairs",
+            "ServiceName",
+            "AcName",
+            "AnswerIncoming",
+            "MaxSessions",
+            "MaxSessionsPerPeer"
+        ]
+    );
     // The adapter is hidden and has no NCF_HAS_UI, so no Advanced page would show Ndi\params.
     let params: Vec<usize> = inf
         .sections()
