@@ -3,6 +3,8 @@
 //! terminal report line (crate::report).
 #![forbid(unsafe_code)]
 
+mod call_churn;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -43,6 +45,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "loopback-stress",
         "a loopback call, then <threads> senders at DISPATCH_LEVEL sending <frames> frames each within the send window",
+    ),
+    (
+        "call-churn-stress",
+        "for <seconds>, <senders> threads send at DISPATCH_LEVEL on <pppoe-calls> PPPoE calls over the wire and <loopback-pairs> loopback calls while NDPROXY closes and reopens them",
     ),
     (
         "dial-wire",
@@ -127,6 +133,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             loopback_stress(parse_number(threads), parse_number(frames));
+            adapter_down();
+            unload(&driver);
+        }
+        "call-churn-stress" => {
+            driver_entry(&driver);
+            adapter_up();
+            call_churn::call_churn_stress(args);
             adapter_down();
             unload(&driver);
         }

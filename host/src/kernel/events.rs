@@ -159,6 +159,31 @@ pub fn take(limit: Duration, matches: impl Fn(&Event) -> bool) -> Result<Event, 
     }
 }
 
+/// Removes and returns every event `matches` accepts, oldest first, waiting up to `limit` for
+/// the first of them (none: an empty list). For actors that handle events in bulk (NDISWAN
+/// under load) instead of waiting for one at a time.
+pub fn take_all(limit: Duration, matches: impl Fn(&Event) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + limit;
+    let mut queue = events();
+    loop {
+        if queue.iter().any(&matches) {
+            let (taken, kept): (VecDeque<Event>, VecDeque<Event>) =
+                queue.drain(..).partition(&matches);
+            *queue = kept;
+            return taken.into();
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Vec::new();
+        }
+        queue = log()
+            .arrived
+            .wait_timeout(queue, deadline - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+}
+
 /// Removes and returns every event now in the log.
 pub fn drain() -> Vec<Event> {
     events().drain(..).collect()

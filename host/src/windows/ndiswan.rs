@@ -9,9 +9,9 @@
 use std::time::Duration;
 
 use rswan_ndis::buffer::flags::SEND_DISPATCH_LEVEL;
-use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_SET_LINK_INFO};
+use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_GET_STATS_INFO, OID_WAN_CO_SET_LINK_INFO};
 use rswan_ndis::status;
-use rswan_ndis::wan::wan_status;
+use rswan_ndis::wan::{NdisWanCoGetStatsInfo, wan_status};
 
 use crate::kernel::checks::{checks, enforce};
 use crate::kernel::events::{self, Event};
@@ -107,6 +107,36 @@ pub fn get_info() -> Result<WanInfo, String> {
     })
 }
 
+/// OID_WAN_CO_GET_STATS_INFO on `vc`, or adapter-wide (every VC since initialization).
+pub fn stats_info(vc: Option<&Vc>) -> Result<NdisWanCoGetStatsInfo, String> {
+    let size = size_of::<NdisWanCoGetStatsInfo>();
+    let answer = oid(vc, &Request::query(OID_WAN_CO_GET_STATS_INFO, size))?;
+    if answer.status != status::SUCCESS || answer.data.len() != size {
+        return Err(format!(
+            "OID_WAN_CO_GET_STATS_INFO answered {:#010x} with {} bytes",
+            answer.status as u32,
+            answer.data.len()
+        ));
+    }
+    let at = |index: usize| u32_at(&answer.data, 4 * index);
+    Ok(NdisWanCoGetStatsInfo {
+        bytes_sent: at(0),
+        bytes_rcvd: at(1),
+        frames_sent: at(2),
+        frames_rcvd: at(3),
+        crc_errors: at(4),
+        timeout_errors: at(5),
+        alignment_errors: at(6),
+        serial_overrun_errors: at(7),
+        framing_errors: at(8),
+        buffer_overrun_errors: at(9),
+        bytes_transmitted_uncompressed: at(10),
+        bytes_received_uncompressed: at(11),
+        bytes_transmitted_compressed: at(12),
+        bytes_received_compressed: at(13),
+    })
+}
+
 /// OID_WAN_CO_SET_LINK_INFO on `vc`: frame sizes, PPP framing both ways, no compression bits,
 /// ACCM 0 (NDIS_WAN_CO_SET_LINK_INFO, 8 ULONGs).
 pub fn set_link_info(vc: &Vc, max_frame: u32, framing_bits: u32) -> Result<i32, String> {
@@ -161,6 +191,47 @@ pub fn wait_send_complete(nbl: usize, limit: Duration) -> Result<i32, String> {
     Ok(status)
 }
 
+/// A send the driver completed: the NBL (already freed) and its completion status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendCompletion {
+    pub nbl: usize,
+    pub status: i32,
+}
+
+/// Takes every completion of the sends `mine` accepts, waiting up to `limit` for the first,
+/// and frees their NBLs (NDISWAN's bulk form of [`wait_send_complete`]).
+pub fn take_send_completions(
+    limit: Duration,
+    mine: impl Fn(usize) -> bool,
+) -> Result<Vec<SendCompletion>, String> {
+    let mut completions = Vec::new();
+    for event in events::take_all(
+        limit,
+        |e| matches!(e, Event::SendComplete { nbl, .. } if mine(*nbl)),
+    ) {
+        if let Event::SendComplete { nbl, status, .. } = event {
+            packets::free_host_nbl(nbl)?;
+            completions.push(SendCompletion { nbl, status });
+        }
+    }
+    Ok(completions)
+}
+
+/// Gives an indicated NBL back (MiniportReturnNetBufferLists) unless the driver kept it.
+fn give_back(nbl: usize, kept: bool) -> Result<(), String> {
+    if !kept {
+        let path = co_path()?;
+        enforce(checks().receives.completed(nbl, Site(0)));
+        packets::set_next_nbl(nbl, 0);
+        call_handler(
+            path.returns,
+            &[path.adapter, nbl, 0],
+            "MiniportReturnNetBufferLists",
+        );
+    }
+    Ok(())
+}
+
 /// Waits for a frame indicated on `vc`, gives its NBL back (MiniportReturnNetBufferLists)
 /// unless the driver kept it, and returns the frame.
 pub fn receive(vc: &Vc, limit: Duration) -> Result<Vec<u8>, String> {
@@ -174,17 +245,27 @@ pub fn receive(vc: &Vc, limit: Duration) -> Result<Vec<u8>, String> {
     else {
         return Err("unexpected event".into());
     };
-    if !kept {
-        let path = co_path()?;
-        enforce(checks().receives.completed(nbl, Site(0)));
-        packets::set_next_nbl(nbl, 0);
-        call_handler(
-            path.returns,
-            &[path.adapter, nbl, 0],
-            "MiniportReturnNetBufferLists",
-        );
-    }
+    give_back(nbl, kept)?;
     Ok(frame)
+}
+
+/// Takes every frame indicated on any VC, waiting up to `limit` for the first, and gives
+/// each NBL back; returns (VC handle, frame) in the order the driver indicated them.
+pub fn take_receives(limit: Duration) -> Result<Vec<(usize, Vec<u8>)>, String> {
+    let mut frames = Vec::new();
+    for event in events::take_all(limit, |e| matches!(e, Event::Receive { .. })) {
+        if let Event::Receive {
+            vc,
+            nbl,
+            frame,
+            kept,
+        } = event
+        {
+            give_back(nbl, kept)?;
+            frames.push((vc, frame));
+        }
+    }
+    Ok(frames)
 }
 
 /// WAN_CO_LINKPARAMS: TransmitSpeed, ReceiveSpeed (bytes/s), SendWindow.

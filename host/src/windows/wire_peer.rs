@@ -5,6 +5,7 @@
 //! are indicated to the driver as received frames.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rswan_pppoe::{
@@ -18,7 +19,7 @@ use crate::windows::lower;
 const ETHERTYPE_DISCOVERY: u16 = 0x8863;
 const ETHERTYPE_SESSION: u16 = 0x8864;
 /// Sessions the peer holds at once.
-const SESSIONS: usize = 16;
+const SESSIONS: usize = 64;
 
 /// What the peer saw on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,16 +39,37 @@ pub struct AcPeer {
     ac: AccessConcentrator<SESSIONS>,
     adapter_name: String,
     started: Instant,
+    /// The Service-Name each open session was requested with.
+    services: HashMap<u16, Vec<u8>>,
 }
 
 impl AcPeer {
+    /// An AC with rswan-pppoe's default limits (4 sessions per peer MAC).
     pub fn new(adapter_name: &str, mac: [u8; 6], ac_name: &str) -> Result<Self, String> {
-        let config = rswan_pppoe::ac::AcConfig::new(MacAddr(mac), ac_name.as_bytes(), [7; 16])
+        Self::with_sessions_per_peer(adapter_name, mac, ac_name, 4)
+    }
+
+    /// An AC that opens up to `per_peer` sessions (at most its table's capacity) for one peer
+    /// MAC: the driver dials all its PPPoE lines from the one MAC of its binding.
+    pub fn with_sessions_per_peer(
+        adapter_name: &str,
+        mac: [u8; 6],
+        ac_name: &str,
+        per_peer: usize,
+    ) -> Result<Self, String> {
+        if per_peer > SESSIONS {
+            return Err(format!(
+                "the wire's AC holds {SESSIONS} sessions, not {per_peer}"
+            ));
+        }
+        let mut config = rswan_pppoe::ac::AcConfig::new(MacAddr(mac), ac_name.as_bytes(), [7; 16])
             .map_err(|e| format!("{e:?}"))?;
+        config.max_sessions_per_peer = per_peer;
         Ok(Self {
             ac: AccessConcentrator::new(config).map_err(|e| format!("{e:?}"))?,
             adapter_name: adapter_name.to_owned(),
             started: Instant::now(),
+            services: HashMap::new(),
         })
     }
 
@@ -69,10 +91,16 @@ impl AcPeer {
                         lower::indicate(binding, &tx[..len])?;
                     }
                     match output.event {
-                        Some(AcEvent::SessionOpened { session, .. }) => {
+                        Some(AcEvent::SessionOpened {
+                            session,
+                            service_name,
+                        }) => {
+                            self.services
+                                .insert(session.id, service_name.as_bytes().to_vec());
                             seen.push(Seen::SessionOpened(session.id));
                         }
                         Some(AcEvent::SessionClosed { session, .. }) => {
+                            self.services.remove(&session.id);
                             seen.push(Seen::SessionClosed(session.id));
                         }
                         None => {}
@@ -121,6 +149,22 @@ impl AcPeer {
     /// The open session with this id.
     pub fn session(&self, id: u16) -> Option<Session> {
         self.ac.session(id)
+    }
+
+    /// The Service-Name the open session `id` was requested with.
+    pub fn service(&self, id: u16) -> Option<&[u8]> {
+        self.services.get(&id).map(Vec::as_slice)
+    }
+
+    /// Hangs up session `id` from the AC's side: a PADT to the driver (RFC 2516 section 5.5).
+    pub fn close_session(&mut self, binding: &Binding, id: u16) -> Result<(), String> {
+        let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
+        let len = self
+            .ac
+            .close_session(id, None, &mut tx)
+            .ok_or_else(|| format!("no session {id} to close"))?;
+        self.services.remove(&id);
+        lower::indicate(binding, &tx[..len])
     }
 
     /// Sends a PPP payload (protocol field first) to the driver in session `id`.
