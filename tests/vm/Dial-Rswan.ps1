@@ -98,7 +98,7 @@ function Test-Entry($entry) {
     } finally {
         rasdial $entry /disconnect | Out-Null
     }
-    Write-Host "$entry: dialled, pinged and hung up"
+    Write-Host "${entry}: dialled, pinged and hung up"
 }
 
 try {

@@ -620,7 +620,15 @@ fn check_relocations(
         ));
     }
 
-    let data_refs = pointers_in_sections(facts, data, arch, pointer_size);
+    // A 64-bit value that falls inside the image is almost surely an address; a 32-bit one is
+    // not (x86 images sit low, where ASCII and UTF-16 text and small constants land too), so
+    // the x86 image's data is not scanned: its code operands are (decoded above), and the
+    // relocation directory itself is checked whatever the arch.
+    let data_refs = if pointer_size == 8 {
+        pointers_in_sections(facts, data, arch, pointer_size)
+    } else {
+        Vec::new()
+    };
     let mut missing: Vec<u32> = code_refs
         .iter()
         .chain(&data_refs)
