@@ -10,6 +10,7 @@
 //! the import thunks take care of (`super::thunks`).
 
 mod condis;
+pub mod configuration;
 mod lockword;
 pub mod lower;
 mod ndis;
@@ -33,6 +34,7 @@ fn ndis_exports() -> Vec<(&'static str, usize)> {
     let mut table = ndis::exports();
     table.extend(condis::exports());
     table.extend(lower::exports());
+    table.extend(configuration::exports());
     table
 }
 
