@@ -66,6 +66,18 @@ pub fn run_in(
     image: &Path,
     args: &[&str],
 ) -> Outcome {
+    run_in_with_timeout(wrapper, runner, scenario, image, args, DEFAULT_TIMEOUT)
+}
+
+/// [`run_in`] with a time limit of its own (a wrapper such as an emulator slows the child).
+pub fn run_in_with_timeout(
+    wrapper: &[&str],
+    runner: &Path,
+    scenario: &str,
+    image: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> Outcome {
     let (program, wrapper_args) = wrapper.split_first().expect("a wrapper program");
     let mut command = Command::new(program);
     command
@@ -74,7 +86,7 @@ pub fn run_in(
         .arg(scenario)
         .arg(image)
         .args(args);
-    run_command(command, image, DEFAULT_TIMEOUT)
+    run_command(command, image, timeout)
 }
 
 pub fn run_with_timeout(

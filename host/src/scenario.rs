@@ -84,7 +84,11 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "call-rva-with-rax",
-        "call the code at <rva> with RAX=<value> (the __chkstk convention)",
+        "call the code at <rva> with RAX=<value> (the x64 __chkstk convention)",
+    ),
+    (
+        "call-rva-with-x15",
+        "call the code at <rva> with X15=<value> (the ARM64 __chkstk convention)",
     ),
 ];
 
@@ -209,6 +213,12 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 report::error("call-rva-with-rax needs <rva> <rax>");
             };
             driver.call_rva_with_rax(parse_number(rva) as u32, parse_number(rax), "code at rva");
+        }
+        "call-rva-with-x15" => {
+            let [rva, x15] = args else {
+                report::error("call-rva-with-x15 needs <rva> <x15>");
+            };
+            driver.call_rva_with_x15(parse_number(rva) as u32, parse_number(x15), "code at rva");
         }
         other => report::error(&format!(
             "unknown scenario `{other}`; known: {}",
