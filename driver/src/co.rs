@@ -54,8 +54,9 @@ unsafe extern "system" fn deactivate_vc(_vc_context: NdisHandle) -> NdisStatus {
     status::SUCCESS
 }
 
-/// MiniportCoSendNetBufferLists: each NBL is one frame for the engine's VC queue, completed
-/// (in order, exactly once) through `NdisMCoSendNetBufferListsComplete`.
+/// MiniportCoSendNetBufferLists: each NBL is one send of the engine's VC queue (its NET_BUFFERs
+/// are one frame each, all carried), completed (in order, exactly once) through
+/// `NdisMCoSendNetBufferListsComplete`.
 ///
 /// IRQL: <= DISPATCH_LEVEL.
 unsafe extern "system" fn send_net_buffer_lists(

@@ -12,7 +12,7 @@ use rswan_engine::ids::{LineId, Route, TxTag, VcId};
 use rswan_engine::status as engine_status;
 use rswan_ndis::call_params::{IncomingCall, build_incoming_call};
 use rswan_ndis::callmgr::{CoCallParameters, call_flags};
-use rswan_ndis::chain::Nbl;
+use rswan_ndis::chain::{Nbl, NblChain, copy_net_buffer};
 use rswan_ndis::dbg_print;
 use rswan_ndis::debug::level;
 use rswan_ndis::imports as ndis;
@@ -165,25 +165,43 @@ impl DriverEgress<'_> {
         unsafe { ndis::NdisMCoSendNetBufferListsComplete(handle, packet.into_raw().as_ptr(), 0) };
     }
 
-    /// A frame for the wire: a loopback frame is copied into a receive NBL for the peer VC and
-    /// the send completes at once; a PPPoE frame goes to its binding (see the transport).
+    /// A send for the wire: each of its NET_BUFFERs is one frame (WDK: "NET_BUFFER
+    /// architecture"). Over loopback every frame is copied into a receive NBL for the peer VC
+    /// and the send completes at once, before the frames are indicated (all of them, or none
+    /// when memory runs out); a PPPoE send goes to its binding (see the transport).
     fn transmit(&mut self, route: Route, tag: TxTag, mut packet: Nbl) {
         let adapter = self.adapter;
         match route {
             Route::Loopback(peer) => {
-                let mut len = 0;
-                let copy = adapter.frames.take(|buffer| {
-                    len = packet.copy_first_net_buffer(&mut buffer[..FRAME_BUFFER_BYTES])?;
-                    Some(0..len)
-                });
-                let result = if copy.is_some() {
+                let mut frames = NblChain::new();
+                let mut copied = true;
+                for nb in packet.net_buffers_mut().filter(|nb| nb.data_length() > 0) {
+                    let frame = adapter.frames.take(|buffer| {
+                        let len = copy_net_buffer(nb, &mut buffer[..FRAME_BUFFER_BYTES])?;
+                        Some(0..len)
+                    });
+                    match frame {
+                        Some(frame) => frames.push_back(frame),
+                        None => {
+                            copied = false;
+                            break;
+                        }
+                    }
+                }
+                let result = if copied {
                     engine_status::SUCCESS
                 } else {
                     engine_status::RESOURCES
                 };
                 adapter.engine.transmit_complete(tag, packet, result, self);
-                if let Some(frame) = copy {
-                    adapter.engine.receive_on_vc(peer, frame, len as u32, self);
+                for mut frame in frames {
+                    if !copied {
+                        // SAFETY: the frame came from this adapter's pool just above.
+                        unsafe { adapter.frames.give_back(frame) };
+                        continue;
+                    }
+                    let len = frame.first_net_buffer().map_or(0, |nb| nb.data_length());
+                    adapter.engine.receive_on_vc(peer, frame, len, self);
                 }
             }
             Route::Pppoe(key) => adapter.transport.transmit(adapter, key, tag, packet, self),

@@ -99,6 +99,9 @@ pub struct Binding {
     /// waits for none to be outstanding (WDK: nf-ndis-ndiscloseadapterex).
     outstanding: AtomicU32,
     closing: AtomicBool,
+    /// ProtocolReceiveNetBufferLists calls running: the close waits for none, so no
+    /// NdisReturnNetBufferLists follows NdisCloseAdapterEx.
+    receiving: AtomicU32,
 }
 
 // SAFETY: the handle and result are atomic; `request` and `filter` are written only by the
@@ -158,6 +161,17 @@ impl Binding {
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn end_send(&self) {
         self.outstanding.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Waits until no receive handler of the binding is running (unbind, after the slot is
+    /// cleared and the sends are drained).
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    fn drain_receives(&self) {
+        while self.receiving.load(Ordering::SeqCst) != 0 {
+            // SAFETY: PASSIVE_LEVEL, as this function requires.
+            unsafe { ndis::NdisMSleep(100) };
+        }
     }
 
     /// Refuses new sends and waits for those outstanding.
@@ -347,6 +361,7 @@ unsafe extern "system" fn bind_adapter(
         clones,
         outstanding: AtomicU32::new(0),
         closing: AtomicBool::new(false),
+        receiving: AtomicU32::new(0),
     };
     // SAFETY: as above.
     let Ok(binding) = (unsafe { PoolBox::new(protocol, POOL_TAG, binding) }) else {
@@ -512,6 +527,7 @@ unsafe extern "system" fn unbind_adapter(
     });
     BINDINGS[usize::from(binding.slot)].store(ptr::null_mut(), Ordering::Release);
     binding.drain_sends();
+    binding.drain_receives();
     close(binding);
     let Some(raw) = NonNull::new(binding_context.cast::<Binding>()) else {
         return status::SUCCESS;
@@ -605,9 +621,9 @@ unsafe extern "system" fn status_indication(
     dbg_print!(level::INFO, "binding {} status {code:#x}", binding.slot);
 }
 
-/// ProtocolReceiveNetBufferLists: PPPoE frames go to the transport, which copies what it keeps;
-/// the NBLs go back at once (unless NDIS lent them with NDIS_RECEIVE_FLAGS_RESOURCES, when they
-/// are NDIS's again as soon as this returns).
+/// ProtocolReceiveNetBufferLists: PPPoE frames (every NET_BUFFER of every NBL) go to the
+/// transport, which copies what it keeps; the NBLs go back at once (unless NDIS lent them with
+/// NDIS_RECEIVE_FLAGS_RESOURCES, when they are NDIS's again as soon as this returns).
 ///
 /// IRQL: <= DISPATCH_LEVEL.
 unsafe extern "system" fn receive_net_buffer_lists(
@@ -619,14 +635,18 @@ unsafe extern "system" fn receive_net_buffer_lists(
 ) {
     // SAFETY: NDIS passes back our binding context.
     let binding = unsafe { from_context(binding_context) };
+    binding.receiving.fetch_add(1, Ordering::SeqCst);
     let mut next = net_buffer_lists;
     while !next.is_null() {
         // SAFETY: the chain NDIS indicated is valid for the duration of the call; it is only
         // read here and stays linked for the return below.
         let nbl = unsafe { &mut *next };
         next = nbl.next;
-        // SAFETY: the first NET_BUFFER, if any, belongs to the indicated NBL.
-        if let Some(nb) = unsafe { nbl.first_net_buffer.as_mut() } {
+        // Each NET_BUFFER of the NBL is one Ethernet frame (WDK: "NET_BUFFER architecture").
+        let mut net_buffer = nbl.first_net_buffer;
+        // SAFETY: the NET_BUFFERs belong to the indicated NBL, valid for the call.
+        while let Some(nb) = unsafe { net_buffer.as_mut() } {
+            net_buffer = nb.data.next;
             with_adapter(|adapter| adapter.transport.receive(adapter, binding, nb));
         }
     }
@@ -639,6 +659,7 @@ unsafe extern "system" fn receive_net_buffer_lists(
         // SAFETY: the chain is returned whole and once.
         unsafe { ndis::NdisReturnNetBufferLists(binding.handle(), net_buffer_lists, return_flags) };
     }
+    binding.receiving.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// ProtocolSendNetBufferListsComplete: discovery frames go back to the binding's pool; clones of

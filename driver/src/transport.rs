@@ -16,7 +16,7 @@ use rswan_engine::ids::{BindingId, LineId, Route, SessionKey, TxTag, VcId};
 use rswan_engine::lock_order::{Binding as BindingLevel, Line};
 use rswan_engine::sync::{Entry, OrderedLock};
 use rswan_ndis::buffer::NetBuffer;
-use rswan_ndis::chain::{Nbl, copy_net_buffer};
+use rswan_ndis::chain::{Nbl, advance_net_buffer, copy_net_buffer, retreat_net_buffer};
 use rswan_ndis::dbg_print;
 use rswan_ndis::debug::level;
 use rswan_ndis::imports as ndis;
@@ -361,9 +361,9 @@ impl Transport {
         }
     }
 
-    /// The engine's `Transmit` of a PPPoE frame: a clone of NDISWAN's NBL with the Ethernet and
-    /// PPPoE headers put in front (the payload is not copied); it completes through
-    /// [`clone_sent`].
+    /// The engine's `Transmit` of a PPPoE send: a clone of NDISWAN's NBL with the Ethernet and
+    /// PPPoE headers put in front of each of its NET_BUFFERs, one PPP frame each (the payloads
+    /// are not copied); it completes through [`clone_sent`], once for the whole NBL.
     pub fn transmit(
         &self,
         adapter: &Adapter,
@@ -378,7 +378,6 @@ impl Transport {
                 .transmit_complete(tag, packet, rswan_engine::status::CLOSING, egress);
             return;
         };
-        let payload_len = packet.data_length() as usize;
         // SAFETY: the original stays owned (in the clone's ProtocolReserved) until the clone
         // is freed in `clone_sent`.
         let Some(mut clone) = (unsafe { binding.clones.clone_nbl(&mut packet) }) else {
@@ -388,18 +387,9 @@ impl Transport {
                 .transmit_complete(tag, packet, rswan_engine::status::RESOURCES, egress);
             return;
         };
-        let header = SessionFrame {
-            dst: MacAddr(key.peer_mac),
-            src: MacAddr(binding.mac),
-            session_id: key.session_id,
-            payload_len,
-        };
-        let written = clone
-            .retreat(FRAME_HEADER_LEN as u32)
-            .map_err(|_| ())
-            .and_then(|head| header.emit_header(head).map_err(|_| ()));
-        if written.is_err() {
-            // SAFETY: the clone came from this pool; a failed retreat left no MDL behind.
+        if add_session_headers(&mut clone, key, binding.mac).is_err() {
+            // SAFETY: the clone came from this pool; its headers are undone, so no MDL a
+            // retreat added is left.
             unsafe { binding.clones.free_clone(clone) };
             binding.end_send();
             adapter
@@ -727,6 +717,71 @@ unsafe fn peek_ethertype(nb: &mut NetBuffer, head: &mut [u8; 14]) -> Option<u16>
     Some(u16::from_be_bytes([bytes[12], bytes[13]]))
 }
 
+/// Puts the Ethernet and PPPoE session headers in front of every NET_BUFFER of `clone`; on a
+/// failure, undoes those already put.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+fn add_session_headers(clone: &mut Nbl, key: SessionKey, mac: [u8; 6]) -> Result<(), ()> {
+    let mut framed = 0;
+    let mut result = Ok(());
+    for nb in clone.net_buffers_mut() {
+        // NDISWAN sends simple PPP HDLC framing, Address and Control (FF 03) first (WDK: "WAN
+        // Packet Framing"); a PPPoE payload starts at the protocol field (RFC 2516 section 7).
+        // SAFETY: the clone's NET_BUFFER describes the data of one of NDISWAN's frames.
+        if unsafe { starts_with_address_control(nb) } {
+            advance_net_buffer(nb, ADDRESS_CONTROL.len() as u32);
+        }
+        let header = SessionFrame {
+            dst: MacAddr(key.peer_mac),
+            src: MacAddr(mac),
+            session_id: key.session_id,
+            payload_len: nb.data_length() as usize,
+        };
+        let Ok(head) = retreat_net_buffer(nb, FRAME_HEADER_LEN as u32) else {
+            result = Err(());
+            break;
+        };
+        if header.emit_header(head).is_err() {
+            advance_net_buffer(nb, FRAME_HEADER_LEN as u32);
+            result = Err(());
+            break;
+        }
+        framed += 1;
+    }
+    if result.is_err() {
+        for nb in clone.net_buffers_mut().take(framed) {
+            advance_net_buffer(nb, FRAME_HEADER_LEN as u32);
+        }
+    }
+    result
+}
+
+/// Address (all stations) and Control (UI) of PPP in HDLC-like framing (RFC 1662).
+const ADDRESS_CONTROL: [u8; 2] = [0xff, 0x03];
+
+/// Whether the data of `nb` starts with [`ADDRESS_CONTROL`].
+///
+/// IRQL: <= DISPATCH_LEVEL.
+///
+/// # Safety
+/// `nb` is a NET_BUFFER NDIS may read.
+unsafe fn starts_with_address_control(nb: &mut NetBuffer) -> bool {
+    const LEN: usize = ADDRESS_CONTROL.len();
+    // Address, Control and at least a protocol field.
+    if (nb.data_length() as usize) < LEN + 2 {
+        return false;
+    }
+    let mut storage = [0u8; LEN];
+    let nb: *mut NetBuffer = nb;
+    // SAFETY: `storage` has room for the bytes asked for.
+    let data = unsafe { ndis::NdisGetDataBuffer(nb, LEN as u32, storage.as_mut_ptr().cast(), 1, 0) };
+    if data.is_null() {
+        return false;
+    }
+    // SAFETY: NDIS returned LEN readable bytes (in the packet or in `storage`).
+    unsafe { core::slice::from_raw_parts(data.cast::<u8>(), LEN) == ADDRESS_CONTROL }
+}
+
 /// Sends a discovery frame on a binding, copied into a frame of the binding's pool.
 ///
 /// IRQL: <= DISPATCH_LEVEL.
@@ -752,7 +807,7 @@ fn send_frame(binding: &Binding, frame: &[u8]) {
     unsafe { ndis::NdisSendNetBufferLists(binding.handle(), nbl.into_raw().as_ptr(), 0, 0) };
 }
 
-/// A clone of one of NDISWAN's sends came back from the lower adapter: the header comes off,
+/// A clone of one of NDISWAN's sends came back from the lower adapter: the headers come off,
 /// the clone goes back to the binding's pool and the original completes through the engine.
 ///
 /// IRQL: <= DISPATCH_LEVEL.
@@ -764,8 +819,10 @@ pub fn clone_sent(binding: &Binding, mut clone: Nbl) {
         len: reserved[2] as usize as u32,
     });
     let original = core::ptr::NonNull::new(reserved[3].cast());
-    clone.advance(FRAME_HEADER_LEN as u32);
-    // SAFETY: the clone came from this binding's clone pool; the header MDL is gone.
+    for nb in clone.net_buffers_mut() {
+        advance_net_buffer(nb, FRAME_HEADER_LEN as u32);
+    }
+    // SAFETY: the clone came from this binding's clone pool; every header MDL is gone.
     unsafe { binding.clones.free_clone(clone) };
     let (Some(tag), Some(original)) = (tag, original) else {
         return;

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod call_churn;
+mod multi_nb;
 
 use std::path::Path;
 use std::time::Duration;
@@ -61,6 +62,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-interface",
         "bind an AF_PACKET adapter on <interface>, dial <service> on PPPoE line 0, wait up to <seconds> for the peer to hang up, else hang up",
+    ),
+    (
+        "loopback-multi-nb",
+        "a loopback call, then one NBL of three frames (three NET_BUFFERs) each way",
+    ),
+    (
+        "dial-wire-multi-nb",
+        "dial PPPoE over the in-memory wire, send one NBL of three frames, receive one NBL of two",
     ),
     (
         "answer-wire",
@@ -165,6 +174,17 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 service,
                 Duration::from_secs(parse_number(seconds) as u64),
             );
+            adapter_down();
+            unload(&driver);
+        }
+        "loopback-multi-nb" | "dial-wire-multi-nb" => {
+            driver_entry(&driver);
+            adapter_up();
+            if name == "loopback-multi-nb" {
+                multi_nb::loopback();
+            } else {
+                multi_nb::dial_wire();
+            }
             adapter_down();
             unload(&driver);
         }

@@ -105,45 +105,31 @@ impl Nbl {
         &mut self.get_mut().protocol_reserved.0
     }
 
-    /// Moves the first NET_BUFFER's data start back by `bytes` (NdisRetreatNetBufferDataStart,
-    /// which adds an MDL when there is no room in front) and returns those bytes, contiguous,
-    /// for the caller to fill with a header.
+    /// The NET_BUFFERs of the NBL, first to last, to move their data starts (each NET_BUFFER
+    /// of a send is one frame).
+    pub fn net_buffers_mut(&mut self) -> NetBuffersMut<'_> {
+        NetBuffersMut {
+            next: self.get_mut().first_net_buffer,
+            _nbl: core::marker::PhantomData,
+        }
+    }
+
+    /// [`retreat_net_buffer`] on the first NET_BUFFER.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn retreat(&mut self, bytes: u32) -> Result<&mut [u8], NdisStatus> {
-        let nb: *mut NetBuffer = self
+        let nb = self
             .first_net_buffer()
             .ok_or(crate::types::status::INVALID_DATA)?;
-        // SAFETY: `nb` is the owned NBL's first NET_BUFFER; NULL asks for NDIS's own MDL
-        // allocator.
-        let status =
-            unsafe { crate::imports::NdisRetreatNetBufferDataStart(nb, bytes, 0, ptr::null_mut()) };
-        if status != crate::types::status::SUCCESS {
-            return Err(status);
-        }
-        // SAFETY: as above; NULL storage asks for a pointer into the data itself.
-        let head = unsafe { crate::imports::NdisGetDataBuffer(nb, bytes, ptr::null_mut(), 1, 0) };
-        if head.is_null() {
-            // Not contiguous: undo the retreat so the NBL is as it was.
-            // SAFETY: as above; TRUE frees an MDL the retreat may have added.
-            unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
-            return Err(crate::types::status::RESOURCES);
-        }
-        // SAFETY: NDIS returned `bytes` contiguous bytes at the new data start, which belong to
-        // the owned NBL and are not otherwise referenced while `self` is borrowed.
-        Ok(unsafe { core::slice::from_raw_parts_mut(head.cast::<u8>(), bytes as usize) })
+        retreat_net_buffer(nb, bytes)
     }
 
-    /// Undoes [`Nbl::retreat`]: moves the data start forward by `bytes` and frees the MDL the
-    /// retreat added, if any.
+    /// [`advance_net_buffer`] on the first NET_BUFFER.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn advance(&mut self, bytes: u32) {
         if let Some(nb) = self.first_net_buffer() {
-            let nb: *mut NetBuffer = nb;
-            // SAFETY: `nb` is the owned NBL's first NET_BUFFER, whose data start was retreated
-            // by at least `bytes`.
-            unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
+            advance_net_buffer(nb, bytes);
         }
     }
 
@@ -179,6 +165,43 @@ impl Drop for Nbl {
             self.addr()
         );
     }
+}
+
+/// Moves a NET_BUFFER's data start back by `bytes` (NdisRetreatNetBufferDataStart, which adds
+/// an MDL when there is no room in front) and returns those bytes, contiguous, for the caller
+/// to fill with a header.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+pub fn retreat_net_buffer(nb: &mut NetBuffer, bytes: u32) -> Result<&mut [u8], NdisStatus> {
+    let nb: *mut NetBuffer = nb;
+    // SAFETY: `nb` is a NET_BUFFER the caller owns (it holds `&mut`); NULL asks for NDIS's own
+    // MDL allocator.
+    let status =
+        unsafe { crate::imports::NdisRetreatNetBufferDataStart(nb, bytes, 0, ptr::null_mut()) };
+    if status != crate::types::status::SUCCESS {
+        return Err(status);
+    }
+    // SAFETY: as above; NULL storage asks for a pointer into the data itself.
+    let head = unsafe { crate::imports::NdisGetDataBuffer(nb, bytes, ptr::null_mut(), 1, 0) };
+    if head.is_null() {
+        // Not contiguous: undo the retreat so the NET_BUFFER is as it was.
+        // SAFETY: as above; TRUE frees an MDL the retreat may have added.
+        unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
+        return Err(crate::types::status::RESOURCES);
+    }
+    // SAFETY: NDIS returned `bytes` contiguous bytes at the new data start, which belong to the
+    // NET_BUFFER and are not otherwise referenced while it is borrowed.
+    Ok(unsafe { core::slice::from_raw_parts_mut(head.cast::<u8>(), bytes as usize) })
+}
+
+/// Undoes [`retreat_net_buffer`] (or drops bytes from the front): moves the data start forward
+/// by `bytes` and frees an MDL a retreat added, if any.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+pub fn advance_net_buffer(nb: &mut NetBuffer, bytes: u32) {
+    let nb: *mut NetBuffer = nb;
+    // SAFETY: `nb` is a NET_BUFFER the caller owns, whose data holds at least `bytes` bytes.
+    unsafe { crate::imports::NdisAdvanceNetBufferDataStart(nb, bytes, 1, ptr::null_mut()) };
 }
 
 /// Copies a NET_BUFFER's data into `out` through `NdisGetDataBuffer`, which maps the MDLs;
@@ -223,6 +246,25 @@ impl<'a> Iterator for NetBuffers<'a> {
     fn next(&mut self) -> Option<&'a NetBuffer> {
         // SAFETY: the NET_BUFFERs of an owned NBL are valid for as long as it is borrowed.
         let nb = unsafe { self.next.as_ref() }?;
+        self.next = nb.data.next;
+        Some(nb)
+    }
+}
+
+/// Iterator over the NET_BUFFERs of an [`Nbl`], for changes.
+#[derive(Debug)]
+pub struct NetBuffersMut<'a> {
+    next: *mut NetBuffer,
+    _nbl: core::marker::PhantomData<&'a mut Nbl>,
+}
+
+impl<'a> Iterator for NetBuffersMut<'a> {
+    type Item = &'a mut NetBuffer;
+
+    fn next(&mut self) -> Option<&'a mut NetBuffer> {
+        // SAFETY: the NET_BUFFERs of an owned NBL are valid while it is borrowed mutably, and
+        // each is handed out once: the link to the next is read before this one is.
+        let nb = unsafe { self.next.as_mut() }?;
         self.next = nb.data.next;
         Some(nb)
     }
@@ -518,6 +560,14 @@ mod tests {
         let mut owned = unsafe { Nbl::from_raw(NonNull::new(nbl).unwrap()) };
         assert_eq!(owned.data_length(), 1532);
         assert_eq!(owned.net_buffers().count(), 2);
+        for nb in owned.net_buffers_mut() {
+            nb.data.data_length -= 40;
+        }
+        let lengths: Vec<u32> = owned.net_buffers().map(|nb| nb.data_length()).collect();
+        assert_eq!(lengths, [1452, 0]);
+        for nb in owned.net_buffers_mut() {
+            nb.data.data_length += 40;
+        }
         assert_eq!(owned.first_net_buffer().unwrap().data_length(), 1492);
         owned.set_status(crate::types::status::SUCCESS);
         assert_eq!(owned.status(), 0);

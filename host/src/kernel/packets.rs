@@ -588,19 +588,36 @@ pub fn set_status(nbl: usize, status: i32) {
 /// A host-owned NBL carrying `frame` in one MDL (what NDISWAN or an adapter hands the
 /// driver). Freed with [`free_host_nbl`].
 pub fn host_nbl(frame: &[u8], backfill: usize) -> usize {
-    let buffer = allocate(backfill + frame.len().max(1));
-    poke(buffer + backfill, frame, "frame data");
-    let mdl = allocate_mdl(buffer, (backfill + frame.len()) as u32);
+    host_nbl_of(&[frame], backfill)
+}
+
+/// A host-owned NBL with one NET_BUFFER per frame, in order, each frame in an MDL of its own
+/// ("NET_BUFFER architecture": each NET_BUFFER of an NBL is one frame; NDISWAN may chain
+/// several). Freed with [`free_host_nbl`].
+pub fn host_nbl_of(frames: &[&[u8]], backfill: usize) -> usize {
     let nbl = allocate(nbl_size());
-    let nb = allocate(size_of::<NetBuffer>());
-    fill_net_buffer(nb, mdl, backfill, frame.len(), 0);
-    poke_usize(nbl + NBL_FIRST_NB, nb, "NET_BUFFER_LIST.FirstNetBuffer");
-    host_nbls().insert(nbl, (nb, mdl, buffer));
+    let mut parts = Vec::new();
+    let mut previous = 0;
+    for frame in frames {
+        let buffer = allocate(backfill + frame.len().max(1));
+        poke(buffer + backfill, frame, "frame data");
+        let mdl = allocate_mdl(buffer, (backfill + frame.len()) as u32);
+        let nb = allocate(size_of::<NetBuffer>());
+        fill_net_buffer(nb, mdl, backfill, frame.len(), 0);
+        if previous == 0 {
+            poke_usize(nbl + NBL_FIRST_NB, nb, "NET_BUFFER_LIST.FirstNetBuffer");
+        } else {
+            poke_usize(previous + NB_NEXT, nb, "NET_BUFFER.Next");
+        }
+        previous = nb;
+        parts.push((nb, mdl, buffer));
+    }
+    host_nbls().insert(nbl, parts);
     nbl
 }
 
-/// A host NBL's NET_BUFFER, MDL and data buffer, by NBL address.
-type HostNbls = HashMap<usize, (usize, usize, usize)>;
+/// A host NBL's NET_BUFFERs, each with its MDL and data buffer, by NBL address.
+type HostNbls = HashMap<usize, Vec<(usize, usize, usize)>>;
 
 fn host_nbls() -> MutexGuard<'static, HostNbls> {
     static HOST: OnceLock<Mutex<HostNbls>> = OnceLock::new();
@@ -609,15 +626,17 @@ fn host_nbls() -> MutexGuard<'static, HostNbls> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// Frees an NBL from [`host_nbl`] once the driver gave it back.
+/// Frees an NBL from [`host_nbl`] or [`host_nbl_of`] once the driver gave it back.
 pub fn free_host_nbl(nbl: usize) -> Result<(), String> {
-    let (nb, mdl, buffer) = host_nbls()
+    let parts = host_nbls()
         .remove(&nbl)
         .ok_or_else(|| format!("{nbl:#x} is not a host NBL (or was freed twice)"))?;
-    free_added_mdls(nb);
-    free_mdl(mdl)?;
-    memmap::release(buffer);
-    memmap::release(nb);
+    for (nb, mdl, buffer) in parts {
+        free_added_mdls(nb);
+        free_mdl(mdl)?;
+        memmap::release(buffer);
+        memmap::release(nb);
+    }
     memmap::release(nbl);
     Ok(())
 }

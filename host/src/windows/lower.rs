@@ -219,6 +219,13 @@ pub fn unbind(binding: &Binding) -> Result<(), String> {
 /// DISPATCH_LEVEL, without NDIS_RECEIVE_FLAGS_RESOURCES: the driver may keep the NBL until it
 /// calls NdisReturnNetBufferLists).
 pub fn indicate(binding: &Binding, frame: &[u8]) -> Result<(), String> {
+    indicate_frames(binding, &[frame])
+}
+
+/// Indicates `frames` to the driver as one NBL holding one NET_BUFFER per frame (as
+/// [`indicate`] does one; an adapter may chain several frames in an NBL, WDK "NET_BUFFER
+/// architecture").
+pub fn indicate_frames(binding: &Binding, frames: &[&[u8]]) -> Result<(), String> {
     let protocol = kernel()
         .protocol()
         .ok_or("no protocol driver is registered")?;
@@ -229,7 +236,7 @@ pub fn indicate(binding: &Binding, frame: &[u8]) -> Result<(), String> {
         ));
     }
     let handler = protocol.registration.get("ReceiveNetBufferListsHandler");
-    let nbl = packets::host_nbl(frame, RECEIVE_BACKFILL);
+    let nbl = packets::host_nbl_of(frames, RECEIVE_BACKFILL);
     packets::set_source_handle(nbl, binding.handle);
     enforce(checks().lower_receives.handed_over(nbl, Site(0)));
     let context = binding.context;

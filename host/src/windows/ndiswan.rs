@@ -157,8 +157,15 @@ pub fn send(vc: &Vc, frame: &[u8]) -> Result<usize, String> {
 /// Sends one PPP frame on `vc`, at DISPATCH_LEVEL with NDIS_SEND_FLAGS_DISPATCH_LEVEL when
 /// `at_dispatch` (how NDISWAN sends from its own DPCs).
 pub fn send_at(vc: &Vc, frame: &[u8], at_dispatch: bool) -> Result<usize, String> {
+    send_frames_at(vc, &[frame], at_dispatch)
+}
+
+/// Sends PPP frames on `vc` in one NBL, one NET_BUFFER each (NDISWAN may chain several
+/// NET_BUFFERs in an NBL; WDK "NET_BUFFER architecture": each is one frame). The NBL completes
+/// once.
+pub fn send_frames_at(vc: &Vc, frames: &[&[u8]], at_dispatch: bool) -> Result<usize, String> {
     let path = co_path()?;
-    let nbl = packets::host_nbl(frame, SEND_BACKFILL);
+    let nbl = packets::host_nbl_of(frames, SEND_BACKFILL);
     packets::set_source_handle(nbl, vc.handle);
     enforce(checks().upper_sends.handed_over(nbl, Site(0)));
     let flags = if at_dispatch {

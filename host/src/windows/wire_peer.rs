@@ -169,13 +169,19 @@ impl AcPeer {
 
     /// Sends a PPP payload (protocol field first) to the driver in session `id`.
     pub fn send_ppp(&mut self, binding: &Binding, id: u16, payload: &[u8]) -> Result<(), String> {
+        lower::indicate(binding, &self.session_frame(id, payload)?)
+    }
+
+    /// The Ethernet frame carrying `payload` in session `id` to the driver.
+    pub fn session_frame(&self, id: u16, payload: &[u8]) -> Result<Vec<u8>, String> {
         let session = self.session(id).ok_or("no such session")?;
         let mut buffer = vec![0u8; HEADER_ROOM + payload.len()];
         buffer[HEADER_ROOM..].copy_from_slice(payload);
         let len = session
             .encapsulate(&mut buffer, payload.len())
             .map_err(|e| format!("{e:?}"))?;
-        lower::indicate(binding, &buffer[..len])
+        buffer.truncate(len);
+        Ok(buffer)
     }
 
     /// Frames the peer refused, by reason (its counters).

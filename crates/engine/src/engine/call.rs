@@ -119,7 +119,11 @@ impl<P: Platform> Engine<P> {
         self.allocate_vc(&mut entry, VcOwner::Client)
     }
 
-    /// `ProtocolCoDeleteVc`: only an idle VC with nothing outstanding.
+    /// `ProtocolCoDeleteVc`: only an idle VC with nothing outstanding. NDPROXY may delete the
+    /// VC the moment its close completes, while the entry that delivered the completion still
+    /// owns the VC's pump (from inside the completion, or from another processor): that pump
+    /// has nothing left to deliver, so the delete takes it back and succeeds, and the slot is
+    /// free at once for the next `create_vc`.
     pub fn delete_vc(&self, vc: VcId) -> Status {
         let mut entry = Entry::<P>::new();
         let mut adapter = entry.ctx().lock(&self.adapter);
@@ -131,7 +135,10 @@ impl<P: Platform> Engine<P> {
         if !slot.is(vc) {
             return status::INVALID_PARAMETER;
         }
-        if slot.phase != VcPhase::Idle || slot.owner != VcOwner::Client || !slot.is_quiet() {
+        if slot.phase != VcPhase::Idle || slot.owner != VcOwner::Client {
+            return status::INVALID_STATE;
+        }
+        if !slot.is_quiet() && !slot.release_idle_pump() {
             return status::INVALID_STATE;
         }
         slot.free();

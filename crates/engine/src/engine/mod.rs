@@ -341,6 +341,11 @@ impl<P: Platform> Engine<P> {
             };
             let mut guard = entry.ctx().lock(lock);
             let (slot, mut vcx) = guard.split();
+            if !slot.is(vc) {
+                // `delete_vc` took the pump back and freed the slot while this entry flushed
+                // the VC's last events: nothing is left to pump.
+                return;
+            }
             followup = if followup.more {
                 slot.pump_round(vc, vcx.batch(), 0)
             } else {

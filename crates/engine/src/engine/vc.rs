@@ -315,6 +315,26 @@ impl<P: Platform> VcSlot<P> {
         core::mem::take(&mut self.stats)
     }
 
+    /// For a delete of an idle VC whose pump an entry still owns with nothing left to
+    /// deliver (it is flushing the VC's last events, the close completion among them): gives
+    /// the pump up, so the slot may be freed now; the owner finds it freed when it comes back
+    /// and leaves it alone (`Engine::finish`). False, and nothing changed, when anything else
+    /// is outstanding or a drain waits for this VC's settle.
+    pub(crate) fn release_idle_pump(&mut self) -> bool {
+        let idle = self.pumping
+            && self.queue.is_empty()
+            && self.outbox.is_empty()
+            && self.in_flight == 0
+            && self.rejecting == 0
+            && self.fresh_rejects == 0
+            && !self.wait_adapter
+            && self.wait_binding.is_none();
+        if idle {
+            self.pumping = false;
+        }
+        idle
+    }
+
     /// Nothing outstanding and no owner: the slot may be freed now.
     pub(crate) fn is_quiet(&self) -> bool {
         !self.pumping

@@ -198,8 +198,11 @@ extern "efiapi" fn ndis_send_net_buffer_lists(
     binding::count_sends(binding_handle, chain.len() as isize);
     for &nbl in &chain {
         enforce(checks().lower_sends.handed_over(nbl, site));
+        // Each NET_BUFFER is one frame on the wire (WDK: "NET_BUFFER architecture").
+        for nb in packets::net_buffers(nbl) {
+            binding::transmit(&binding.adapter_name, packets::net_buffer_bytes(nb));
+        }
         let frame = packets::nbl_bytes(nbl);
-        binding::transmit(&binding.adapter_name, frame.clone());
         events::push(Event::LowerSend {
             binding: binding_handle,
             nbl,
