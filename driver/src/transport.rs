@@ -774,7 +774,8 @@ unsafe fn starts_with_address_control(nb: &mut NetBuffer) -> bool {
     let mut storage = [0u8; LEN];
     let nb: *mut NetBuffer = nb;
     // SAFETY: `storage` has room for the bytes asked for.
-    let data = unsafe { ndis::NdisGetDataBuffer(nb, LEN as u32, storage.as_mut_ptr().cast(), 1, 0) };
+    let data =
+        unsafe { ndis::NdisGetDataBuffer(nb, LEN as u32, storage.as_mut_ptr().cast(), 1, 0) };
     if data.is_null() {
         return false;
     }
