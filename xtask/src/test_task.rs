@@ -89,6 +89,14 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Installs the Debian packages and cargo tools the tests need.
 pub fn setup() -> Result<()> {
     tools::apt_install(tools::TEST_DEBIAN_PACKAGES)?;
+    // rustup adds rust-toolchain.toml's targets only when it installs the toolchain; a machine
+    // that already had the channel needs the aarch64 host target added.
+    step(
+        "rustup target add aarch64-unknown-linux-gnu",
+        Command::new("rustup")
+            .current_dir(crate::repo_root())
+            .args(["target", "add", "aarch64-unknown-linux-gnu"]),
+    )?;
     if !cargo()
         .args(["fuzz", "--version"])
         .output()

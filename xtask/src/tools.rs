@@ -39,8 +39,9 @@ pub const LLVM_READOBJ: Tool = Tool {
 /// Debian packages the whole test suite needs: signing and image readers (xtask), Python's
 /// asn1crypto and pefile as independent parsers of catalogs and images, iproute2 for network
 /// namespaces, the real PPPoE peers (rp-pppoe's `pppoe`, `l2tpns`) and `tshark` for the wire
-/// checks (tests/), and libclang with the mingw-w64 DDK headers for bindgen's layout checks
-/// (crates/ndis).
+/// checks (tests/), libclang with the mingw-w64 DDK headers for bindgen's layout checks
+/// (crates/ndis), and qemu-user with an aarch64 cross linker for running the ARM64 image in an
+/// aarch64 build of the host (host/tests/arm64_driver.rs).
 pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
     "osslsigncode",
     "openssl",
@@ -53,6 +54,9 @@ pub const TEST_DEBIAN_PACKAGES: &[&str] = &[
     "tshark",
     "libclang-dev",
     "mingw-w64-common",
+    "qemu-user",
+    "gcc-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
 ];
 
 /// Answers to the questions some of those packages ask on install (debconf-set-selections
