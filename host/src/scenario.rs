@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod call_churn;
+mod call_faults;
 mod multi_nb;
 
 use std::path::Path;
@@ -50,6 +51,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "call-churn-stress",
         "for <seconds>, <senders> threads send at DISPATCH_LEVEL on <pppoe-calls> PPPoE calls over the wire and <loopback-pairs> loopback calls while NDPROXY closes and reopens them",
+    ),
+    (
+        "call-life-faults",
+        "fail the <n>th failable call of one <pppoe|loopback> call's life (dial, frames both ways, hang-up); the next call must go through whole",
     ),
     (
         "dial-wire",
@@ -153,6 +158,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             call_churn::call_churn_stress(args);
+            adapter_down();
+            unload(&driver);
+        }
+        "call-life-faults" => {
+            driver_entry(&driver);
+            adapter_up();
+            call_faults::call_life_faults(args);
             adapter_down();
             unload(&driver);
         }

@@ -134,22 +134,21 @@ pub fn push(event: Event) {
     log().arrived.notify_all();
 }
 
-/// Removes and returns the first event `matches` accepts, waiting up to `limit` for it.
-/// On timeout the error lists what is in the log.
-pub fn take(limit: Duration, matches: impl Fn(&Event) -> bool) -> Result<Event, String> {
+/// Waits up to `limit` until `found` finds something in the log (it may take events out);
+/// on timeout, the log as it stands.
+fn wait_until<T>(
+    limit: Duration,
+    mut found: impl FnMut(&mut VecDeque<Event>) -> Option<T>,
+) -> Result<T, MutexGuard<'static, VecDeque<Event>>> {
     let deadline = Instant::now() + limit;
     let mut queue = events();
     loop {
-        if let Some(index) = queue.iter().position(&matches) {
-            return Ok(queue.remove(index).expect("the index is in the queue"));
+        if let Some(value) = found(&mut queue) {
+            return Ok(value);
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(format!(
-                "not there after {:.1} s; the driver reported: {:?}",
-                limit.as_secs_f64(),
-                queue
-            ));
+            return Err(queue);
         }
         queue = log()
             .arrived
@@ -159,29 +158,41 @@ pub fn take(limit: Duration, matches: impl Fn(&Event) -> bool) -> Result<Event, 
     }
 }
 
+/// Removes and returns the first event `matches` accepts, waiting up to `limit` for it.
+/// On timeout the error lists what is in the log.
+pub fn take(limit: Duration, matches: impl Fn(&Event) -> bool) -> Result<Event, String> {
+    wait_until(limit, |queue| {
+        let index = queue.iter().position(&matches)?;
+        queue.remove(index)
+    })
+    .map_err(|queue| {
+        format!(
+            "not there after {:.1} s; the driver reported: {:?}",
+            limit.as_secs_f64(),
+            *queue
+        )
+    })
+}
+
 /// Removes and returns every event `matches` accepts, oldest first, waiting up to `limit` for
 /// the first of them (none: an empty list). For actors that handle events in bulk (NDISWAN
 /// under load) instead of waiting for one at a time.
 pub fn take_all(limit: Duration, matches: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let deadline = Instant::now() + limit;
-    let mut queue = events();
-    loop {
-        if queue.iter().any(&matches) {
-            let (taken, kept): (VecDeque<Event>, VecDeque<Event>) =
-                queue.drain(..).partition(&matches);
-            *queue = kept;
-            return taken.into();
+    wait_until(limit, |queue| {
+        if !queue.iter().any(&matches) {
+            return None;
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Vec::new();
-        }
-        queue = log()
-            .arrived
-            .wait_timeout(queue, deadline - now)
-            .unwrap_or_else(|e| e.into_inner())
-            .0;
-    }
+        let (taken, kept): (VecDeque<Event>, VecDeque<Event>) = queue.drain(..).partition(&matches);
+        *queue = kept;
+        Some(taken.into())
+    })
+    .unwrap_or_default()
+}
+
+/// Whether the log holds an event `matches` accepts, waiting up to `limit` for one; the event
+/// stays for whoever takes it (to learn which of several outcomes came first).
+pub fn wait_for(limit: Duration, matches: impl Fn(&Event) -> bool) -> bool {
+    wait_until(limit, |queue| queue.iter().any(&matches).then_some(())).is_ok()
 }
 
 /// Removes and returns every event now in the log.

@@ -97,7 +97,7 @@ fn plan(args: &[String]) -> Plan {
 
 /// The driver's lines by kind, from the names in their LINE_DEV_CAPS: PPPoE lines, and
 /// loopback pairs (the two ends of a pair are consecutive lines named ...A and ...B).
-fn lines(af: &ndproxy::OpenAf) -> (Vec<u32>, Vec<(u32, u32)>) {
+pub(super) fn lines(af: &ndproxy::OpenAf) -> (Vec<u32>, Vec<(u32, u32)>) {
     let cm = step(ndproxy::oid(
         af,
         &Request::query(ndproxy::OID_CO_TAPI_CM_CAPS, 12),
@@ -131,7 +131,7 @@ fn lines(af: &ndproxy::OpenAf) -> (Vec<u32>, Vec<(u32, u32)>) {
             .unwrap_or_default();
         names.push(name);
     }
-    report::observe("stress.driver_lines", count);
+    report::observe("tapi.lines", count);
     let pppoe = (0..count)
         .filter(|&l| names[l as usize].contains("PPPoE"))
         .collect();

@@ -183,25 +183,25 @@ pub fn start_make_call(vc: &Vc, line_id: u32, destination: &str) -> Result<Pendi
 impl PendingCall {
     /// Waits for the completion (if the MCM pended) and checks the VC is active.
     pub fn finish(self) -> Result<Connected, String> {
-        let outcome = match self.returned {
-            status::SUCCESS => Ok(()),
+        self.outcome()?
+            .map_err(|failed| format!("the make call failed with {:#010x}", failed as u32))
+    }
+
+    /// Waits for the completion (if the MCM pended): the connected call, or the status the
+    /// MCM failed it with (returned, or in NdisCmMakeCallComplete).
+    pub fn outcome(self) -> Result<Result<Connected, i32>, String> {
+        let made = match self.returned {
             status::PENDING => {
                 let handle = self.vc.handle;
                 match events::take(
                     COMPLETION_LIMIT,
                     |e| matches!(e, Event::MakeCallComplete { vc, .. } if *vc == handle),
                 )? {
-                    Event::MakeCallComplete {
-                        status: status::SUCCESS,
-                        ..
-                    } => Ok(()),
-                    other => Err(format!("the call completed with {other:?}")),
+                    Event::MakeCallComplete { status, .. } => status,
+                    other => return Err(format!("unexpected {other:?}")),
                 }
             }
-            other => Err(format!(
-                "ProtocolCmMakeCall returned {:#010x}",
-                other as u32
-            )),
+            returned => returned,
         };
         let manager = peek_usize(
             self.parameters + offset_of!(CoCallParameters, call_mgr_parameters),
@@ -218,14 +218,16 @@ impl PendingCall {
         };
         let peak_bandwidth = (peak(offset_of!(C, transmit)), peak(offset_of!(C, receive)));
         memmap::release(self.parameters);
-        outcome?;
+        if made != status::SUCCESS {
+            return Ok(Err(made));
+        }
         let vc = objects::vc(self.vc.handle).ok_or("the VC vanished during the call")?;
         if !vc.active {
             return Err(
                 "the call completed but the MCM never activated the VC (NdisMCmActivateVc)".into(),
             );
         }
-        Ok(Connected { vc, peak_bandwidth })
+        Ok(Ok(Connected { vc, peak_bandwidth }))
     }
 }
 
