@@ -151,6 +151,104 @@ fn close_during_make_call_aborts_the_make_call_then_completes_the_close() {
     assert_eq!(engine.delete_vc(vc), SUCCESS);
 }
 
+/// A session lost while the make call is still dialing (PADT before PADS, discovery timeout,
+/// lower unbind): the make call fails, even for a clean remote hangup whose close status is
+/// SUCCESS, and the VC is never activated. WDK "NdisMCmMakeCallComplete": SUCCESS only once the
+/// VC is activated for data; after a failure the client tears the VC down.
+#[test]
+fn session_lost_while_dialing_fails_the_make_call_without_activating() {
+    for (cause, expected) in [
+        (DownCause::RemoteHangup, FAILURE),
+        (DownCause::Timeout, FAILURE),
+        (DownCause::LowerUnbind, CLOSING),
+    ] {
+        let engine = engine(small_config());
+        let mut log = Log::default();
+        let vc = engine.create_vc().unwrap();
+        assert_eq!(engine.make_call(vc, LineId(2), &mut log), PENDING);
+        engine.send(vc, Tx(1), 10, &mut log);
+        assert_eq!(
+            engine.session_down(vc, cause, &mut log),
+            SUCCESS,
+            "{cause:?}"
+        );
+        engine.send(vc, Tx(2), 10, &mut log);
+        assert_eq!(
+            log.count(|e| matches!(e, Ev::MakeCallComplete(..))),
+            1,
+            "{cause:?}"
+        );
+        assert!(
+            log.events.contains(&Ev::MakeCallComplete(vc, expected)),
+            "{cause:?}: {:?}",
+            log.events
+        );
+        assert!(is_failure(expected));
+        assert_eq!(
+            log.count(|e| matches!(e, Ev::ActivateVc(..))),
+            0,
+            "{cause:?}"
+        );
+        assert_eq!(
+            log.count(|e| matches!(e, Ev::Hangup(..))),
+            0,
+            "the peer knows"
+        );
+        assert_eq!(
+            log.count(|e| matches!(e, Ev::IncomingCloseCall(..))),
+            0,
+            "a call never made is not closed"
+        );
+        assert_eq!(
+            log.count(|e| matches!(e, Ev::SendComplete(..))),
+            2,
+            "{cause:?}"
+        );
+        assert_eq!(log.completed.get(&1), Some(&NOT_ACCEPTED));
+        assert_eq!(log.completed.get(&2), Some(&NOT_ACCEPTED));
+        assert_eq!(engine.vc_phase(vc), Some(VcPhase::Idle));
+        assert_eq!(engine.line_phase(LineId(2)), Some(LinePhase::Idle));
+        // The transport's late PADS finds no call, and the client's close has none to close.
+        assert_eq!(
+            engine.session_up(vc, Route::Pppoe(key(5)), link(4), &mut log),
+            INVALID_STATE
+        );
+        assert_eq!(engine.close_call(vc, &mut log), INVALID_STATE);
+        assert_eq!(engine.delete_vc(vc), SUCCESS);
+    }
+}
+
+/// A PADT between PADS and the activation's completion: the VC was activated, so it is
+/// deactivated first, and only then the make call fails (never SUCCESS).
+#[test]
+fn remote_hangup_during_activation_fails_the_make_call_after_deactivation() {
+    let engine = engine(small_config());
+    let mut log = Log::default();
+    let vc = engine.create_vc().unwrap();
+    engine.make_call(vc, LineId(0), &mut log);
+    assert_eq!(
+        engine.session_up(vc, Route::Pppoe(key(3)), link(4), &mut log),
+        PENDING
+    );
+    assert_eq!(
+        engine.session_down(vc, DownCause::RemoteHangup, &mut log),
+        SUCCESS
+    );
+    assert_eq!(engine.activate_vc_complete(vc, SUCCESS, &mut log), SUCCESS);
+    assert_eq!(log.events.last(), Some(&Ev::DeactivateVc(vc)));
+    assert_eq!(log.count(|e| matches!(e, Ev::MakeCallComplete(..))), 0);
+    engine.deactivate_vc_complete(vc, &mut log);
+    assert_eq!(log.events.last(), Some(&Ev::MakeCallComplete(vc, FAILURE)));
+    assert_eq!(log.count(|e| matches!(e, Ev::MakeCallComplete(..))), 1);
+    assert_eq!(
+        log.count(|e| matches!(e, Ev::Hangup(..))),
+        0,
+        "the peer knows"
+    );
+    assert_eq!(engine.vc_phase(vc), Some(VcPhase::Idle));
+    assert_eq!(engine.line_phase(LineId(0)), Some(LinePhase::Idle));
+}
+
 #[test]
 fn close_during_activation_fails_make_call_after_deactivation() {
     let engine = engine(small_config());

@@ -24,7 +24,8 @@ pub enum DownCause {
 }
 
 impl DownCause {
-    /// The status the call's close or failed make call reports.
+    /// The status the call's close reports; a make call the loss ends fails with it, or with
+    /// `FAILURE` for a clean `RemoteHangup` (see `VcSlot::conclude`).
     pub fn status(self) -> Status {
         match self {
             DownCause::RemoteHangup => status::SUCCESS,

@@ -689,10 +689,16 @@ impl<P: Platform> VcSlot<P> {
     pub(crate) fn conclude(&mut self, reports: &mut Reports) {
         let lost = self.transport_lost.unwrap_or(status::CLOSING);
         if core::mem::take(&mut self.make_call_pending) {
+            // A make call that ends here is not active, so it fails even when the peer hung up
+            // cleanly (RemoteHangup's SUCCESS is a close status). WDK "NdisMCmMakeCallComplete":
+            // SUCCESS only once the VC is activated and ready for data; after a failure status
+            // the client tears down the VC it created for the call.
             let status = if self.close_requested {
                 status::REQUEST_ABORTED
-            } else {
+            } else if status::is_failure(lost) {
                 lost
+            } else {
+                status::FAILURE
             };
             self.control(Control::MakeCallComplete(status));
             if core::mem::take(&mut self.close_requested) {
