@@ -26,6 +26,7 @@ use rswan_ndis::tapi::{CoTapiLineCaps, LineDevCaps};
 use rswan_ndis::wan::framing;
 
 use super::{AC_MAC, ETHERNET_MAC, ETHERNET_NAME, FRAME_LIMIT, TAPI_CAPS_BUFFER, step};
+use crate::kernel::binding::{self, Completion};
 use crate::kernel::events::{self, Event};
 use crate::kernel::objects::{self, Vc};
 use crate::report;
@@ -57,13 +58,15 @@ impl Rng {
     }
 }
 
-/// The run's parameters: `<seconds> <senders> <pppoe-calls> <loopback-pairs>`.
+/// The run's parameters: `<seconds> <senders> <pppoe-calls> <loopback-pairs>
+/// [deferred|inline]`, the last saying how the lower adapter completes the driver's sends.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     duration: Duration,
     senders: usize,
     pppoe: u16,
     pairs: u16,
+    lower_completion: Completion,
 }
 
 /// Threads of NDPROXY opening and closing calls.
@@ -76,19 +79,36 @@ const SEED: u64 = 0x005E_ED0F_C4A1_1C4E;
 const QUIET: Duration = Duration::from_millis(300);
 
 fn plan(args: &[String]) -> Plan {
-    let [seconds, senders, pppoe, pairs] = args else {
-        report::error("call-churn-stress needs <seconds> <senders> <pppoe-calls> <loopback-pairs>");
+    let (seconds, senders, pppoe, pairs, completion) = match args {
+        [seconds, senders, pppoe, pairs] => (seconds, senders, pppoe, pairs, "deferred"),
+        [seconds, senders, pppoe, pairs, completion] => {
+            (seconds, senders, pppoe, pairs, completion.as_str())
+        }
+        _ => report::error(
+            "call-churn-stress needs <seconds> <senders> <pppoe-calls> <loopback-pairs> [deferred|inline]",
+        ),
+    };
+    // Inline: the lower adapter completes each send inside NdisSendNetBufferLists, the
+    // re-entry that deadlocked Ndiswan.sys in KB Q219380.
+    let lower_completion = match completion {
+        "deferred" => Completion::default(),
+        "inline" => Completion::Inline,
+        other => report::error(&format!(
+            "`{other}`: the lower adapter completes sends `deferred` or `inline`"
+        )),
     };
     let number = |text: &str| super::parse_number(text);
-    let plan =
-        Plan {
-            duration: Duration::from_secs_f64(seconds.parse().unwrap_or_else(|_| {
-                report::error(&format!("`{seconds}` is not a number of seconds"))
-            })),
-            senders: number(senders),
-            pppoe: number(pppoe) as u16,
-            pairs: number(pairs) as u16,
-        };
+    let duration = seconds
+        .parse()
+        .map(Duration::from_secs_f64)
+        .unwrap_or_else(|_| report::error(&format!("`{seconds}` is not a number of seconds")));
+    let plan = Plan {
+        duration,
+        senders: number(senders),
+        pppoe: number(pppoe) as u16,
+        pairs: number(pairs) as u16,
+        lower_completion,
+    };
     if plan.senders == 0 || plan.pppoe + plan.pairs == 0 {
         report::error("call-churn-stress needs a sender and a call");
     }
@@ -431,6 +451,11 @@ pub(super) fn call_churn_stress(args: &[String]) {
         name: ETHERNET_NAME.to_owned(),
         mac: ETHERNET_MAC,
     };
+    binding::set_completion(plan.lower_completion);
+    report::observe(
+        "stress.lower_completion",
+        format!("{:?}", plan.lower_completion),
+    );
     let binding = step(lower::bind(&ethernet));
     let af = step(ndproxy::open_af());
     let (pppoe_lines, loopback_pairs) = lines(&af);
