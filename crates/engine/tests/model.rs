@@ -1,5 +1,7 @@
-//! Property test: random event sequences on one call against a small reference model.
-//! Checked after every step: the VC's phase, every completion status (exactly once), the
+//! Property test: random event sequences on one call against a small reference model. The
+//! call starts connected, dialing, or activating (PADS seen, activation pending).
+//! Checked after every step: the VC's phase, the make call's completion (at most once, SUCCESS
+//! only after activation: WDK "NdisMCmMakeCallComplete"), every completion status (exactly once), the
 //! transmit order (per-VC order kept), adapter pause completion, and (in `Log`) that nothing
 //! was delivered while an engine lock was held. Illegal phase changes panic inside the engine.
 
@@ -8,6 +10,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use rswan_engine::DownCause;
+use rswan_engine::ids::{LineId, Route};
 use rswan_engine::state::VcPhase;
 use rswan_engine::status::*;
 use std::collections::{HashMap, VecDeque};
@@ -19,6 +22,8 @@ enum Op {
     SetWindow(u32),
     Close,
     SessionDown,
+    SessionUp,
+    ActivateDone,
     DeactivateDone,
     Pause,
     Restart,
@@ -31,6 +36,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u32..6).prop_map(Op::SetWindow),
         1 => Just(Op::Close),
         1 => Just(Op::SessionDown),
+        1 => Just(Op::SessionUp),
+        1 => Just(Op::ActivateDone),
         2 => Just(Op::DeactivateDone),
         1 => Just(Op::Pause),
         1 => Just(Op::Restart),
@@ -44,6 +51,12 @@ const QUEUE: usize = 8; // small_config().queue_capacity
 struct Model {
     phase: Option<VcPhase>,
     close_requested: bool,
+    /// `MakeCallComplete` is still owed.
+    make_call_pending: bool,
+    /// The peer hung up before the call was active.
+    lost: bool,
+    /// The make call's completions, in order.
+    make_calls: Vec<u32>,
     paused: bool,
     pause_done: bool,
     pause_completions: usize,
@@ -95,11 +108,24 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn engine_matches_the_reference_model(ops in proptest::collection::vec(op(), 1..80), window in 0u32..6) {
+    fn engine_matches_the_reference_model(ops in proptest::collection::vec(op(), 1..80), window in 0u32..6, start in 0u8..3) {
         let engine = engine(small_config());
         let mut log = Log::default();
-        let vc = connect(&engine, 0, 1, window, &mut log);
         let mut m = Model { window, ..Model::default() };
+        let vc = if start == 0 {
+            m.make_calls.push(SUCCESS);
+            connect(&engine, 0, 1, window, &mut log)
+        } else {
+            let vc = engine.create_vc().expect("free VC");
+            prop_assert_eq!(engine.make_call(vc, LineId(0), &mut log), PENDING);
+            m.make_call_pending = true;
+            m.phase = Some(VcPhase::Dialing);
+            if start == 2 {
+                prop_assert_eq!(engine.session_up(vc, Route::Pppoe(key(1)), link(window), &mut log), PENDING);
+                m.phase = Some(VcPhase::Activating);
+            }
+            vc
+        };
         let mut next = 0u64;
         for op in ops {
             match op {
@@ -112,7 +138,7 @@ proptest! {
                         m.completed.insert(n, PAUSED);
                     } else if phase == VcPhase::Active {
                         if m.queue.len() == QUEUE { m.completed.insert(n, RESOURCES); } else { m.queue.push_back(n); }
-                    } else if phase == VcPhase::Idle {
+                    } else if matches!(phase, VcPhase::Idle | VcPhase::Dialing | VcPhase::Activating) {
                         m.completed.insert(n, NOT_ACCEPTED);
                     } else {
                         m.completed.insert(n, CLOSING);
@@ -136,6 +162,13 @@ proptest! {
                 Op::Close => {
                     let expect = match m.phase() {
                         VcPhase::Active => { m.close_requested = true; m.phase = Some(VcPhase::Closing); PENDING }
+                        VcPhase::Dialing => {
+                            m.make_call_pending = false;
+                            m.make_calls.push(REQUEST_ABORTED);
+                            m.phase = Some(VcPhase::Idle);
+                            PENDING
+                        }
+                        VcPhase::Activating if !m.close_requested => { m.close_requested = true; PENDING }
                         VcPhase::Closing | VcPhase::Deactivating if !m.close_requested => { m.close_requested = true; PENDING }
                         VcPhase::Dropped => { m.phase = Some(VcPhase::Idle); PENDING }
                         _ => INVALID_STATE,
@@ -144,16 +177,50 @@ proptest! {
                     m.pump();
                 }
                 Op::SessionDown => {
-                    let expect = if m.phase() == VcPhase::Active {
-                        m.phase = Some(VcPhase::Closing);
+                    let expect = match m.phase() {
+                        VcPhase::Active => { m.phase = Some(VcPhase::Closing); SUCCESS }
+                        // PADT before PADS: the make call fails, the VC is never activated.
+                        VcPhase::Dialing => {
+                            m.make_call_pending = false;
+                            m.make_calls.push(FAILURE);
+                            m.phase = Some(VcPhase::Idle);
+                            SUCCESS
+                        }
+                        VcPhase::Activating if !m.lost => { m.lost = true; SUCCESS }
+                        _ => INVALID_STATE,
+                    };
+                    prop_assert_eq!(engine.session_down(vc, DownCause::RemoteHangup, &mut log), expect);
+                    m.pump();
+                }
+                Op::SessionUp => {
+                    let expect = if m.phase() == VcPhase::Dialing {
+                        m.phase = Some(VcPhase::Activating);
+                        PENDING
+                    } else { INVALID_STATE };
+                    prop_assert_eq!(engine.session_up(vc, Route::Pppoe(key(1)), link(m.window), &mut log), expect);
+                }
+                Op::ActivateDone => {
+                    let expect = if m.phase() == VcPhase::Activating {
+                        if m.close_requested || m.lost {
+                            m.phase = Some(VcPhase::Closing);
+                        } else {
+                            m.phase = Some(VcPhase::Active);
+                            m.make_call_pending = false;
+                            m.make_calls.push(SUCCESS);
+                        }
                         SUCCESS
                     } else { INVALID_STATE };
-                    prop_assert_eq!(engine.session_down(vc, DownCause::RemoteHangup, &mut log), expect);
+                    prop_assert_eq!(engine.activate_vc_complete(vc, SUCCESS, &mut log), expect);
                     m.pump();
                 }
                 Op::DeactivateDone => {
                     let expect = if m.phase() == VcPhase::Deactivating {
-                        m.phase = Some(if m.close_requested { VcPhase::Idle } else { VcPhase::Dropped });
+                        if std::mem::take(&mut m.make_call_pending) {
+                            m.make_calls.push(if m.close_requested { REQUEST_ABORTED } else { FAILURE });
+                            m.phase = Some(VcPhase::Idle);
+                        } else {
+                            m.phase = Some(if m.close_requested { VcPhase::Idle } else { VcPhase::Dropped });
+                        }
                         SUCCESS
                     } else { INVALID_STATE };
                     prop_assert_eq!(engine.deactivate_vc_complete(vc, &mut log), expect);
@@ -170,6 +237,8 @@ proptest! {
             }
             prop_assert_eq!(engine.vc_phase(vc), Some(m.phase()), "after {:?}", op);
             prop_assert_eq!(&log.completed, &m.completed, "after {:?}", op);
+            let make_calls: Vec<u32> = log.events.iter().filter_map(|e| if let Ev::MakeCallComplete(_, s) = e { Some(*s) } else { None }).collect();
+            prop_assert_eq!(&make_calls, &m.make_calls, "make call completions after {:?}", op);
             let sent: Vec<u64> = log.events.iter().filter_map(|e| if let Ev::Transmit(_, _, _, n) = e { Some(*n) } else { None }).collect();
             prop_assert_eq!(&sent, &m.transmitted, "per-VC transmit order");
             prop_assert_eq!(log.count(|e| *e == Ev::PauseComplete), m.pause_completions, "PauseComplete once per pause, when drained");
