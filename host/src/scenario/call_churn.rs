@@ -35,8 +35,8 @@ use crate::windows::{call, lower, ndiswan, ndproxy, wire_peer};
 use ledger::Layout;
 use traffic::{Command, Shared};
 
-/// A small deterministic random source (xorshift64*), so a failing run can be told apart
-/// from another by its seed.
+/// A small random source (xorshift64*) from a fixed seed, for the run's choices: which call
+/// closes next and how, the pauses between, the length of each frame.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
@@ -236,8 +236,8 @@ struct Ndproxy {
     af: Arc<ndproxy::OpenAf>,
     shared: Arc<Shared>,
     ac: mpsc::Sender<Command>,
-    next_call: Arc<AtomicU32>,
-    tally: Arc<Tally>,
+    next_call: AtomicU32,
+    tally: Tally,
     max_frame: u32,
 }
 
@@ -514,8 +514,8 @@ pub(super) fn call_churn_stress(args: &[String]) {
         af: Arc::new(af),
         shared: Arc::clone(&shared),
         ac,
-        next_call: Arc::new(AtomicU32::new(1)),
-        tally: Arc::default(),
+        next_call: AtomicU32::new(1),
+        tally: Tally::default(),
         max_frame: info.max_frame_size,
     });
 
