@@ -25,6 +25,7 @@ pub mod loader;
 pub mod pe;
 pub mod qemu;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod symbols;
 pub mod testpe;

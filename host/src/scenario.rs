@@ -6,6 +6,7 @@
 mod call_churn;
 mod call_faults;
 mod multi_nb;
+mod ras;
 
 use std::path::Path;
 use std::time::Duration;
@@ -75,6 +76,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-wire-multi-nb",
         "dial PPPoE over the in-memory wire, send one NBL of three frames, receive one NBL of two",
+    ),
+    (
+        "dial-ras",
+        "bind an AF_PACKET adapter on <interface>, dial <service>, carry the call for RAS's PPP engine listening on Unix socket <socket> for up to <seconds>, hang up",
+    ),
+    (
+        "answer-ras",
+        "bind an AF_PACKET adapter on <interface>, answer a client's call on a SAP, carry it for RAS's PPP engine on Unix socket <socket> for up to <seconds>",
     ),
     (
         "answer-wire",
@@ -197,6 +206,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             } else {
                 multi_nb::dial_wire();
             }
+            adapter_down();
+            unload(&driver);
+        }
+        "dial-ras" | "answer-ras" => {
+            driver_entry(&driver);
+            adapter_up();
+            ras::run(name, args);
             adapter_down();
             unload(&driver);
         }

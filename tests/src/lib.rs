@@ -11,6 +11,7 @@ pub mod peers;
 pub mod pppoe_link;
 pub mod process;
 pub mod radius;
+pub mod ras;
 
 use std::path::Path;
 

@@ -11,5 +11,6 @@ pub mod lower;
 pub mod ndiswan;
 pub mod ndproxy;
 pub mod packet_wire;
+pub mod ras;
 pub mod request;
 pub mod wire_peer;
