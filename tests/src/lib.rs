@@ -5,6 +5,7 @@
 
 pub mod capture;
 pub mod hdlc;
+pub mod loaded_driver;
 pub mod lwip;
 pub mod netns;
 pub mod peers;

@@ -2,6 +2,7 @@
 //! on this kind of machine: rp-pppoe's `pppoe-server` and `pppoe`, and l2tpns.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use rswan_pppoe::MacAddr;
 
+use crate::lwip::{Auth, LwipOptions};
 use crate::netns::{NetNs, parse_mac};
 use crate::process::{Peer, run};
+use crate::radius::{Account, RadiusServer};
 
 /// Time a peer gets to open its sockets (l2tpns also holds a ~3 s cluster election).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -143,6 +146,35 @@ pub fn pppoe_relay(
     Peer::spawn_with_stdio("pppoe -e", command, stdin, stdout)
 }
 
+/// rp-pppoe's async relay of `session` (`pppoe -e`) with lwIP's PPP, started from `lwip`,
+/// on its stdin and stdout. Returns `pppoe -e` and lwIP. rp-pppoe takes the first two bytes
+/// of a frame for Address and Control, and drops the protocol field too when Control (0x03)
+/// is not escaped: so lwIP negotiates neither ACFC nor an ACCM.
+pub fn lwip_behind_pppoe_relay(
+    ns: &NetNs,
+    interface: &str,
+    session: Discovered,
+    lwip: &LwipOptions,
+    label: &str,
+) -> io::Result<(Peer, Peer)> {
+    let (lwip_reads, pppoe_writes) = io::pipe()?;
+    let (pppoe_reads, lwip_writes) = io::pipe()?;
+    let pppoe = pppoe_relay(
+        ns,
+        interface,
+        session,
+        pppoe_reads.into(),
+        pppoe_writes.into(),
+    );
+    let options = LwipOptions {
+        no_acfc: true,
+        no_accm: true,
+        ..lwip.clone()
+    };
+    let lwip = options.spawn(label, lwip_reads.into(), lwip_writes.into());
+    Ok((pppoe, lwip))
+}
+
 /// How l2tpns authenticates PPP (its `radius_authtypes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum L2tpnsAuth {
@@ -197,6 +229,53 @@ set send_garp no
         .wait_for("I am declaring myself the master!", STARTUP_TIMEOUT)
         .unwrap_or_else(|e| panic!("l2tpns did not start: {e}"));
     server
+}
+
+impl From<Auth> for L2tpnsAuth {
+    /// What l2tpns asks for when lwIP's client accepts only `auth`.
+    fn from(auth: Auth) -> L2tpnsAuth {
+        match auth {
+            Auth::Pap => L2tpnsAuth::Pap,
+            Auth::Chap => L2tpnsAuth::Chap,
+        }
+    }
+}
+
+/// The secret l2tpns and the RADIUS responder beside it share.
+const RADIUS_SECRET: &str = "secret";
+
+/// l2tpns with a RADIUS responder beside it in its namespace, which accepts one account.
+#[derive(Debug)]
+pub struct L2tpnsSite {
+    pub radius: RadiusServer,
+    pub l2tpns: Peer,
+    /// l2tpns's config and pid file, removed after l2tpns is gone.
+    _scratch: ScratchDir,
+}
+
+/// Starts the RADIUS responder for `user`/`password`, then [`l2tpns`], in `ns` on `interface`.
+pub fn l2tpns_with_radius(
+    ns: &NetNs,
+    interface: &str,
+    auth: L2tpnsAuth,
+    user: &str,
+    password: &str,
+) -> L2tpnsSite {
+    let radius = RadiusServer::start(
+        ns,
+        Account {
+            secret: RADIUS_SECRET.into(),
+            user: user.into(),
+            password: password.into(),
+        },
+    );
+    let scratch = ScratchDir::new("l2tpns");
+    let l2tpns = l2tpns(ns, interface, auth, RADIUS_SECRET, &scratch);
+    L2tpnsSite {
+        radius,
+        l2tpns,
+        _scratch: scratch,
+    }
 }
 
 #[cfg(test)]

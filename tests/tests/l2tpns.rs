@@ -8,14 +8,13 @@ use std::time::Duration;
 use rswan_e2e::capture::{Capture, CaptureFile, PADI, PADO, PADR, PADS, PADT};
 use rswan_e2e::lwip::{Auth, IpcpUp, LwipOptions, describe_end};
 use rswan_e2e::netns::TestNet;
-use rswan_e2e::peers::{L2tpnsAuth, ScratchDir, l2tpns};
+use rswan_e2e::peers::l2tpns_with_radius;
 use rswan_e2e::pppoe_link::{RelayReport, SessionEnd, Wire, dial, hang_up, relay};
 use rswan_e2e::process::Peer;
-use rswan_e2e::radius::{Account, Decision, Method, RadiusServer};
+use rswan_e2e::radius::{Decision, Method};
 use rswan_pppoe::{ClientConfig, MacAddr};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
-const RADIUS_SECRET: &str = "secret";
 const USER: &str = "rswan";
 const PASSWORD: &str = "s3cret";
 
@@ -30,26 +29,7 @@ struct Outcome {
 /// exits (it hangs up once IPCP is up) or l2tpns ends the session.
 fn session_through_l2tpns(auth: Auth, password: &str, capture_name: &str) -> Outcome {
     let net = TestNet::new();
-    let scratch = ScratchDir::new("l2tpns");
-    let radius = RadiusServer::start(
-        &net.server,
-        Account {
-            secret: RADIUS_SECRET.into(),
-            user: USER.into(),
-            password: PASSWORD.into(),
-        },
-    );
-    let l2tpns_auth = match auth {
-        Auth::Pap => L2tpnsAuth::Pap,
-        Auth::Chap => L2tpnsAuth::Chap,
-    };
-    let _l2tpns = l2tpns(
-        &net.server,
-        &net.server_if,
-        l2tpns_auth,
-        RADIUS_SECRET,
-        &scratch,
-    );
+    let site = l2tpns_with_radius(&net.server, &net.server_if, auth.into(), USER, PASSWORD);
     let capture = Capture::start(&net.client, &net.client_if, capture_name);
 
     let mut wire = Wire::open(&net.client, &net.client_if);
@@ -74,7 +54,7 @@ fn session_through_l2tpns(auth: Auth, password: &str, capture_name: &str) -> Out
     Outcome {
         report,
         lwip,
-        decisions: radius.decisions(),
+        decisions: site.radius.decisions(),
         capture: capture.finish(),
     }
 }

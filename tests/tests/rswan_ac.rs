@@ -3,7 +3,6 @@
 //! with lwIP's PPP on both ends: lwIP's client behind rp-pppoe, lwIP's authenticator behind
 //! rswan's AC (where RAS listens for incoming calls on Windows).
 
-use std::io::pipe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use rswan_e2e::capture::{Capture, PADI, PADO, PADR, PADS, PADT};
 use rswan_e2e::lwip::{Auth, LwipOptions, ServerAddresses, wait_ipcp_up};
 use rswan_e2e::netns::TestNet;
-use rswan_e2e::peers::{pppoe_discover, pppoe_relay};
+use rswan_e2e::peers::{lwip_behind_pppoe_relay, pppoe_discover};
 use rswan_e2e::pppoe_link::{AcSession, Wire, answer, random_key, relay};
 use rswan_pppoe::{AcConfig, AcEvent, AccessConcentrator, MacAddr};
 
@@ -131,25 +130,19 @@ fn lwip_session_through_rp_pppoe_relay_and_rswan_ac_with_chap() {
     // rp-pppoe's side: discovery, then `pppoe -e` relaying lwIP's client.
     let discovered =
         pppoe_discover(&net.client, &net.client_if, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    let (lwip_reads, pppoe_writes) = pipe().expect("pipe");
-    let (pppoe_reads, lwip_writes) = pipe().expect("pipe");
-    let mut pppoe = pppoe_relay(
-        &net.client,
-        &net.client_if,
-        discovered,
-        pppoe_reads.into(),
-        pppoe_writes.into(),
-    );
     let client = LwipOptions {
-        // rp-pppoe's async relay takes the first two bytes of a frame for Address and Control,
-        // and drops the protocol field too when Control (0x03) is not escaped.
-        no_acfc: true,
-        no_accm: true,
         ping: 3,
         hangup: true,
         ..LwipOptions::client("rswan", "s3cret", Auth::Chap)
     };
-    let mut lwip_client = client.spawn("lwip client", lwip_reads.into(), lwip_writes.into());
+    let (mut pppoe, mut lwip_client) = lwip_behind_pppoe_relay(
+        &net.client,
+        &net.client_if,
+        discovered,
+        &client,
+        "lwip client",
+    )
+    .expect("pipes");
 
     let up = wait_ipcp_up(&lwip_client, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(

@@ -1,0 +1,281 @@
+//! The real x64 rswan.sys, loaded in rswan-host, dials l2tpns and answers rp-pppoe's client
+//! over a veth pair between two namespaces, with lwIP's PPP as RAS behind NDISWAN on the
+//! driver's VC (rswan_e2e::loaded_driver). Every call is checked three ways: the scenario
+//! child's report (verifier rules, no leak at unload), lwIP's PPP phases and IPCP addresses,
+//! and a capture read by tshark (no malformed packet, the expected PPPoE codes).
+//!
+//! The image is the one `RSWAN_SYS_X64` names (`cargo xtask test` sets it to the packaged
+//! image), else a release build made for the tests (rswan_host::image).
+
+use std::path::PathBuf;
+
+use rswan_e2e::capture::{CaptureFile, PADI, PADO, PADR, PADS, PADT};
+use rswan_e2e::loaded_driver::{
+    self, ANSWER_LOCAL, ANSWER_PEER, Call, DialOptions, DialRun, Driver, L2TPNS_ADDRESS, USER,
+    echo_replies,
+};
+use rswan_e2e::lwip::Auth;
+use rswan_e2e::radius::{Decision, Method};
+
+const RUNNER: &str = env!("CARGO_BIN_EXE_rswan-e2e-host-run");
+
+fn image() -> PathBuf {
+    rswan_host::image::x64().unwrap_or_else(|e| panic!("no x64 driver image: {e}"))
+}
+
+fn driver() -> Driver {
+    Driver {
+        runner: PathBuf::from(RUNNER),
+        image: image(),
+    }
+}
+
+fn dial(auth: Auth, password: &str, pings: u32, test: &str) -> DialRun {
+    let options = DialOptions {
+        auth,
+        password: password.into(),
+        pings,
+        capture: Some(test.into()),
+    };
+    loaded_driver::dial_l2tpns(&driver(), &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn capture(call: &Call) -> &CaptureFile {
+    call.capture.as_ref().expect("the test asked for a capture")
+}
+
+/// The session id as the child reported it, and as tshark read it from the PADS.
+fn assert_session_matches_the_pads(call: &Call) {
+    let session = call.session().expect("the child saw a PADS");
+    let pads = discovery_field(capture(call), PADS, "pppoe.session_id");
+    assert_eq!(pads, [[session.to_owned()]], "PADS session id");
+    // Every session frame of the capture is in that session.
+    let ids = capture(call).fields("pppoes", &["pppoe.session_id"]);
+    assert!(!ids.is_empty() && ids.iter().all(|row| row[0] == session));
+}
+
+/// Every session frame carries LCP, PAP, CHAP, IPCP or IP right after the PPPoE header: no
+/// Address and Control field (RFC 2516 section 7), although NDISWAN sends FF 03 first (WDK:
+/// "WAN Packet Framing"), so tshark would read FF 03 as an unknown protocol.
+fn assert_session_payloads_start_with_a_protocol(capture: &CaptureFile) {
+    let unknown = capture.fields(
+        "pppoes && !(lcp || pap || chap || ipcp || ip)",
+        &["frame.number", "_ws.col.info"],
+    );
+    assert!(
+        unknown.is_empty(),
+        "session frames with no known protocol: {unknown:?}"
+    );
+}
+
+/// The capture of a call: complete and well formed, one discovery and one PADT, every session
+/// frame in the session the child saw, each starting with a protocol field.
+fn checked_capture(call: &Call) -> &CaptureFile {
+    let capture = capture(call);
+    capture.assert_well_formed();
+    assert_eq!(capture.discovery_codes(), [PADI, PADO, PADR, PADS, PADT]);
+    assert_session_matches_the_pads(call);
+    assert_session_payloads_start_with_a_protocol(capture);
+    capture
+}
+
+/// `field` of the discovery frames with code `code`.
+fn discovery_field(capture: &CaptureFile, code: u8, field: &str) -> Vec<Vec<String>> {
+    capture.fields(&format!("pppoe.code == {code}"), &[field])
+}
+
+/// RADIUS decided one login of the account, by `method`.
+fn assert_one_login(run: &DialRun, method: Method, accepted: bool) {
+    let login = Decision {
+        user: USER.into(),
+        method,
+        accepted,
+    };
+    assert_eq!(run.decisions, [login]);
+}
+
+/// A whole call: the child passed its checks, RAS went through LCP, authentication and IPCP.
+fn assert_whole_call(call: &Call, verdict: Result<(), String>) {
+    verdict.unwrap_or_else(|e| panic!("{e}\n{}", call.ras.output()));
+    let phases = call.phases();
+    for phase in ["establish", "authenticate", "network", "running"] {
+        assert!(
+            phases.iter().any(|p| p == phase),
+            "phase {phase}: {phases:?}"
+        );
+    }
+    let carried = call.carried.as_ref().expect("relay");
+    assert!(
+        carried.to_engine > 0 && carried.from_engine > 0,
+        "{carried:?}"
+    );
+    assert_eq!(call.child.observation("ras.failed_sends"), "0");
+}
+
+fn assert_l2tpns_call(run: &DialRun, method: Method) {
+    let call = &run.call;
+    assert_whole_call(call, run.verdict());
+    let up = call.ipcp().expect("IPCP up");
+    assert!(
+        up.local.starts_with("10.10.10."),
+        "from l2tpns's pool: {up:?}"
+    );
+    assert_eq!(
+        (up.peer.as_str(), up.dns.as_str()),
+        (L2TPNS_ADDRESS, "10.0.0.53")
+    );
+    assert_eq!(
+        echo_replies(&call.ras).len(),
+        1,
+        "one echo reply from l2tpns"
+    );
+    // RAS hung up: lwIP's LCP Terminate, then NDPROXY closed the call.
+    assert_eq!(call.child.observation("ras.end"), "the PPP engine hung up");
+    assert_one_login(run, method, true);
+
+    let capture = checked_capture(call);
+    // The driver's PADT closes the call: it goes to the AC that sent the PADS.
+    assert_eq!(
+        discovery_field(capture, PADT, "eth.dst"),
+        discovery_field(capture, PADS, "eth.src")
+    );
+    // IPCP Configure-Ack both ways, l2tpns's carrying the driver side's address.
+    let acks = capture.fields("ipcp && ppp.code == 2", &["ipcp.opt.ip_address"]);
+    assert_eq!(acks.len(), 2, "IPCP Configure-Acks: {acks:?}");
+    assert!(acks.iter().any(|row| row[0] == up.local), "{acks:?}");
+    // The echo crossed the wire both ways, inside the session.
+    assert_eq!(capture.count("pppoes && icmp.type == 8"), 1);
+    assert_eq!(capture.count("pppoes && icmp.type == 0"), 1);
+    assert!(
+        capture.count("lcp && ppp.code == 5") >= 1,
+        "LCP Terminate-Request"
+    );
+}
+
+#[test]
+fn loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
+    let run = dial(
+        Auth::Pap,
+        loaded_driver::PASSWORD,
+        1,
+        "loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings",
+    );
+    assert_l2tpns_call(&run, Method::Pap);
+    let capture = capture(&run.call);
+    assert_eq!(
+        capture.count("pap.code == 2"),
+        1,
+        "one PAP Authenticate-Ack"
+    );
+    assert_eq!(capture.count("chap"), 0);
+}
+
+#[test]
+fn loaded_driver_dials_l2tpns_with_chap_to_ipcp_and_pings() {
+    let run = dial(
+        Auth::Chap,
+        loaded_driver::PASSWORD,
+        1,
+        "loaded_driver_dials_l2tpns_with_chap_to_ipcp_and_pings",
+    );
+    assert_l2tpns_call(&run, Method::Chap);
+    let capture = capture(&run.call);
+    assert_eq!(capture.count("chap.code == 3"), 1, "one CHAP Success");
+    assert_eq!(capture.count("pap"), 0);
+}
+
+#[test]
+fn loaded_driver_with_a_wrong_password_is_hung_up_on_during_authentication() {
+    let run = dial(
+        Auth::Pap,
+        "wrong",
+        0,
+        "loaded_driver_with_a_wrong_password_is_hung_up_on_during_authentication",
+    );
+    let call = &run.call;
+    // The scenario itself passes: the far end's PADT became a dispatched close that NDPROXY
+    // completed, and the driver unloaded with every check met.
+    assert_eq!(
+        call.child.report.ending,
+        rswan_host::report::Ending::Ok,
+        "{}",
+        call.child.describe()
+    );
+    assert_eq!(
+        call.child.observation("ras.end"),
+        "the peer hung up (close dispatched, status 0x00000000)"
+    );
+    // The reason a person gets: l2tpns hung up during authentication.
+    let reason = run.verdict().expect_err("no IPCP with a wrong password");
+    assert_eq!(
+        reason,
+        "PPP never reached IPCP: the peer hung up (close dispatched, status 0x00000000) in PPP \
+         phase authenticate",
+        "{}",
+        call.ras.output()
+    );
+    assert_one_login(&run, Method::Pap, false);
+    let capture = checked_capture(call);
+    // This PADT comes from l2tpns, not from the driver.
+    assert_eq!(
+        discovery_field(capture, PADT, "eth.src"),
+        discovery_field(capture, PADS, "eth.src")
+    );
+    assert_eq!(
+        capture.count("pap.code == 1"),
+        1,
+        "one PAP Authenticate-Request"
+    );
+    assert_eq!(capture.count("pap.code == 2"), 0, "no PAP Authenticate-Ack");
+    assert_eq!(capture.count("ipcp"), 0);
+}
+
+#[test]
+fn loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings() {
+    const PINGS: u32 = 3;
+    let test = "loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings";
+    let run = loaded_driver::answer_rp_pppoe(&driver(), PINGS, Some(test))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let call = &run.call;
+    // RAS here is the authenticator: it answers pings, the client behind rp-pppoe sends them.
+    assert_whole_call(call, run.verdict());
+    let up = call.ipcp().expect("IPCP up");
+    assert_eq!(
+        (up.local.as_str(), up.peer.as_str()),
+        (ANSWER_LOCAL, ANSWER_PEER)
+    );
+    let client_up = rswan_e2e::lwip::wait_ipcp_up(&run.client, std::time::Duration::ZERO)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (client_up.local.as_str(), client_up.peer.as_str()),
+        (ANSWER_PEER, ANSWER_LOCAL)
+    );
+    let replies = echo_replies(&run.client);
+    assert_eq!(replies.len(), PINGS as usize, "{}", run.client.output());
+    let from = format!("PING reply from={ANSWER_LOCAL} ");
+    assert!(replies.iter().all(|l| l.starts_with(&from)), "{replies:?}");
+    // rp-pppoe's PADT (its stdin closed) reached the driver as a dispatched close.
+    assert_eq!(
+        call.child.observation("ras.end"),
+        "the peer hung up (close dispatched, status 0x00000000)"
+    );
+    assert_eq!(
+        call.session(),
+        Some(format!("{:#06x}", run.discovered.session_id).as_str())
+    );
+
+    let capture = checked_capture(call);
+    // rp-pppoe sent the PADT, as it sent the PADI.
+    assert_eq!(
+        discovery_field(capture, PADT, "eth.src"),
+        discovery_field(capture, PADI, "eth.src")
+    );
+    assert_eq!(capture.count("chap.code == 3"), 1, "one CHAP Success");
+    assert_eq!(
+        capture.count("ipcp && ppp.code == 2"),
+        2,
+        "IPCP Configure-Ack both ways"
+    );
+    assert_eq!(capture.count("pppoes && icmp.type == 8"), PINGS as usize);
+    assert_eq!(capture.count("pppoes && icmp.type == 0"), PINGS as usize);
+}
