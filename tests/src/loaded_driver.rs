@@ -4,7 +4,8 @@
 //! ([`crate::ras`]). The scenario child runs in the driver's namespace (its adapter is an
 //! AF_PACKET socket on the veth end there).
 //!
-//! The end-to-end tests run their calls through here.
+//! The end-to-end tests and the `rswan-link` program (`cargo xtask dial` / `answer`) both run
+//! calls through here.
 
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 //! image), else a release build made for the tests (rswan_host::image).
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use rswan_e2e::capture::{CaptureFile, PADI, PADO, PADR, PADS, PADT};
 use rswan_e2e::loaded_driver::{
@@ -18,6 +19,7 @@ use rswan_e2e::lwip::Auth;
 use rswan_e2e::radius::{Decision, Method};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_rswan-e2e-host-run");
+const LINK_PROGRAM: &str = env!("CARGO_BIN_EXE_rswan-link");
 
 fn image() -> PathBuf {
     rswan_host::image::x64().unwrap_or_else(|e| panic!("no x64 driver image: {e}"))
@@ -278,4 +280,86 @@ fn loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings() {
     );
     assert_eq!(capture.count("pppoes && icmp.type == 8"), PINGS as usize);
     assert_eq!(capture.count("pppoes && icmp.type == 0"), PINGS as usize);
+}
+
+/// The program behind `cargo xtask dial`, run as the task runs it.
+#[test]
+fn rswan_link_dial_prints_the_session_phases_address_and_echo() {
+    let output = Command::new(LINK_PROGRAM)
+        .args(["dial", "--image"])
+        .arg(image())
+        .output()
+        .expect("run rswan-link");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{stderr}",
+        output.status
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let position = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{stdout}"))
+    };
+    let session = lines[position("PPPoE session: 0x")];
+    assert_ne!(session, "PPPoE session: 0x0000");
+    // In the order it happened: the session, LCP, authentication, IPCP, the echo, LCP's
+    // Terminate, the hang-up.
+    let order = [
+        "PPPoE session: ",
+        "PPP phase: establish",
+        "PPP phase: authenticate",
+        "PPP phase: network",
+        "IPCP: address 10.10.10.",
+        &format!("ICMP: reply from={L2TPNS_ADDRESS} seq="),
+        "PPP phase: terminate",
+        "hang-up: the PPP engine hung up",
+        "done: ",
+    ];
+    let positions: Vec<usize> = order.iter().map(|prefix| position(prefix)).collect();
+    assert!(positions.is_sorted(), "out of order:\n{stdout}");
+    assert!(
+        stdout.contains("RADIUS: Chap login of rswan accepted"),
+        "{stdout}"
+    );
+}
+
+/// A refused login exits non-zero and says why, after cleaning up.
+#[test]
+fn rswan_link_dial_with_a_wrong_password_fails_with_the_reason() {
+    let output = Command::new(LINK_PROGRAM)
+        .args(["dial", "--auth", "pap", "--password", "wrong", "--image"])
+        .arg(image())
+        .output()
+        .expect("run rswan-link");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "rswan-link: PPP never reached IPCP: the peer hung up (close dispatched, status \
+         0x00000000) in PPP phase authenticate\n",
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("RADIUS: Pap login of rswan rejected"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("IPCP"), "{stdout}");
+}
+
+/// A dial with no image exits non-zero and says why.
+#[test]
+fn rswan_link_without_an_image_fails_with_the_reason() {
+    let output = Command::new(LINK_PROGRAM)
+        .args(["dial", "--image", "no-such-dir/rswan.sys"])
+        .output()
+        .expect("run rswan-link");
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "rswan-link: no driver image at no-such-dir/rswan.sys\n"
+    );
 }

@@ -10,6 +10,7 @@
 mod arch;
 mod bench;
 mod catalog;
+mod dial;
 mod driver_build;
 mod image_check;
 mod inf_check;
@@ -31,6 +32,10 @@ tasks:
                                    into target/package/<arch>/
   test                             fmt, clippy, every test, the package and its checks
   bench                            run the benchmarks and print their figures
+  dial [--auth pap|chap] [--password <p>]
+                                   the x64 driver, loaded in rswan-host, dials l2tpns in a
+                                   network namespace: session, PPP phases, address, ping
+  answer                           the x64 driver answers rp-pppoe's client the same way
   setup                            install the Debian packages and tools the tests need
 ";
 
@@ -54,6 +59,8 @@ fn run(args: &[String]) -> Result<()> {
         "package" => package::run(&package::Options::parse(rest)?).map(drop),
         "test" => test_task::run(rest),
         "bench" => bench::run(rest),
+        "dial" => dial::run("dial", rest),
+        "answer" => dial::run("answer", rest),
         "setup" => test_task::setup(),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
