@@ -27,6 +27,7 @@ use rswan_ndis::wan::framing;
 
 use super::{AC_MAC, ETHERNET_MAC, ETHERNET_NAME, FRAME_LIMIT, TAPI_CAPS_BUFFER, step};
 use crate::kernel::binding::{self, Completion};
+use crate::kernel::checks;
 use crate::kernel::events::{self, Event};
 use crate::kernel::objects::{self, Vc};
 use crate::report;
@@ -575,6 +576,14 @@ pub(super) fn call_churn_stress(args: &[String]) {
     );
     wait_quiet(&shared);
 
+    // The lock-order graph as the run left it (the adapter's locks leave it when halt frees
+    // their memory): distinct locks, acquisitions and ordered pairs the rule checked.
+    let (locks, acquisitions, orders) = checks::checks().locks.stats();
+    report::observe(
+        "stress.lock_graph",
+        format!("{locks} locks, {acquisitions} acquisitions, {orders} ordered pairs"),
+    );
+    report::observe("stress.lock_orders", orders);
     let adapter_stats = step(ndiswan::stats_info(None));
     for (spec, open) in &open_calls {
         match (spec, open) {
