@@ -251,11 +251,7 @@ impl Transport {
     /// asked for (RAS's "phone number" of a PPPoE entry) and the VC as Host-Uniq.
     pub fn dial(&self, adapter: &Adapter, vc: VcId, line: LineId, egress: &mut DriverEgress<'_>) {
         let binding = (0..MAX_BINDINGS as u16).find_map(|slot| lower::binding(BindingId(slot)));
-        let (Some(binding), Some(lock), Some(mut scratch)) = (
-            binding,
-            self.dials.get(line.0 as usize),
-            Self::scratch(adapter),
-        ) else {
+        let (Some(binding), Some(lock)) = (binding, self.dials.get(line.0 as usize)) else {
             dbg_print!(
                 level::WARNING,
                 "{vc:?}: line {} cannot dial: no Ethernet binding",
@@ -264,6 +260,13 @@ impl Transport {
             adapter
                 .engine
                 .session_down(vc, DownCause::LowerUnbind, egress);
+            return;
+        };
+        let Some(mut scratch) = Self::scratch(adapter) else {
+            dbg_print!(level::ERROR, "{vc:?}: no memory to dial");
+            adapter
+                .engine
+                .session_down(vc, DownCause::Resources, egress);
             return;
         };
         let service = adapter
@@ -795,6 +798,8 @@ fn send_frame(binding: &Binding, frame: &[u8]) {
         Some(0..frame.len())
     });
     let Some(mut nbl) = copy else {
+        // Not sent, so not outstanding: the close must not wait for it.
+        binding.end_send();
         dbg_print!(
             level::WARNING,
             "binding {}: no memory for a discovery frame",

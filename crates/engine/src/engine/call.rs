@@ -21,6 +21,9 @@ pub enum DownCause {
     Timeout,
     /// The lower binding is going away.
     LowerUnbind,
+    /// The driver had no memory for the call's discovery: a make call fails with
+    /// NDIS_STATUS_RESOURCES, as for any failed allocation.
+    Resources,
 }
 
 impl DownCause {
@@ -31,6 +34,7 @@ impl DownCause {
             DownCause::RemoteHangup => status::SUCCESS,
             DownCause::Timeout => status::FAILURE,
             DownCause::LowerUnbind => status::CLOSING,
+            DownCause::Resources => status::RESOURCES,
         }
     }
 }
