@@ -54,4 +54,8 @@ fn every_frame_of_multi_buffer_nbls_crosses_a_pppoe_session_both_ways() {
         outcome.observation("multi_nb.pppoe_receive"),
         "2 frames in one NBL, indicated in order"
     );
+    assert_eq!(
+        outcome.observation("multi_nb.pppoe_receive_burst"),
+        "32 one-frame NBLs, indicated in order"
+    );
 }

@@ -21,6 +21,9 @@ const SEND: [&[u8]; 3] = [
     b"\x00\x21\x45\x00\x00\x14\x00\x00",
 ];
 
+/// How many one-frame NBLs the access concentrator's burst holds.
+const RECEIVE_BURST: u8 = 32;
+
 fn check_frames(what: &str, got: &[Vec<u8>], expected: &[&[u8]]) {
     if got.len() != expected.len() || got.iter().zip(expected).any(|(g, e)| g != e) {
         report::error(&format!(
@@ -59,7 +62,8 @@ pub fn loopback() {
 /// A PPPoE call over the in-memory wire: one send NBL of three frames reaches the access
 /// concentrator as three session frames in order (FF 03 taken off: a PPPoE payload starts at
 /// the protocol field, RFC 2516 section 7), completing once; one receive NBL holding two of
-/// the AC's session frames reaches NDISWAN as two frames in order.
+/// the AC's session frames reaches NDISWAN as two frames in order, and so does a burst of
+/// one-frame NBLs indicated back to back.
 pub fn dial_wire() {
     let ethernet = lower::Adapter {
         name: ETHERNET_NAME.to_owned(),
@@ -136,6 +140,28 @@ pub fn dial_wire() {
     report::observe(
         "multi_nb.pppoe_receive",
         format!("{} frames in one NBL, indicated in order", received.len()),
+    );
+
+    // A burst of one-frame NBLs: an adapter indicates one receive queue in order, so NDISWAN
+    // sees the frames in the order they came off the wire (a PADT never overtakes a PADS).
+    let burst: Vec<Vec<u8>> = (0..RECEIVE_BURST)
+        .map(|n| vec![0xc0, 0x21, 0x0a, n, 0x00, 0x08, 0x00, 0x00, 0x00, n])
+        .collect();
+    for payload in &burst {
+        step(lower::indicate(
+            &binding,
+            &step(peer.session_frame(session, payload)),
+        ));
+    }
+    let received: Vec<Vec<u8>> = burst
+        .iter()
+        .map(|_| step(ndiswan::receive(&connected.vc, FRAME_LIMIT)))
+        .collect();
+    let burst: Vec<&[u8]> = burst.iter().map(Vec::as_slice).collect();
+    check_frames("NDISWAN", &received, &burst);
+    report::observe(
+        "multi_nb.pppoe_receive_burst",
+        format!("{} one-frame NBLs, indicated in order", received.len()),
     );
 
     step(call::close_call(&connected.vc));

@@ -4,6 +4,9 @@
 //! (crate::kernel::binding); frames for the driver are indicated from a DPC.
 #![forbid(unsafe_code)]
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use core::mem::offset_of;
@@ -239,13 +242,77 @@ pub fn indicate_frames(binding: &Binding, frames: &[&[u8]]) -> Result<(), String
     let nbl = packets::host_nbl_of(frames, RECEIVE_BACKFILL);
     packets::set_source_handle(nbl, binding.handle);
     enforce(checks().lower_receives.handed_over(nbl, Site(0)));
-    let context = binding.context;
+    let receive = Receive {
+        handler,
+        context: binding.context,
+        nbl,
+    };
+    let mut queues = receive_queues();
+    match queues.entry(binding.handle) {
+        Entry::Occupied(mut queue) => queue.get_mut().push_back(receive),
+        Entry::Vacant(vacant) => {
+            vacant.insert(VecDeque::from([receive]));
+            drop(queues);
+            queue_receive_dpc(binding.handle);
+        }
+    }
+    Ok(())
+}
+
+/// How many NBLs one receive DPC indicates before it queues itself again, so one busy adapter
+/// does not keep a processor from other DPCs (as a NIC driver's receive DPC bounds its work).
+const INDICATIONS_PER_DPC: usize = 64;
+
+/// One indication waiting in its adapter's receive queue.
+struct Receive {
+    handler: usize,
+    context: usize,
+    nbl: usize,
+}
+
+/// Each adapter's receive queue, by binding handle. A queue is present exactly while its one
+/// receive DPC is queued or running (it leaves only when that DPC finds it empty), so that DPC
+/// alone indicates the adapter's frames: in order, as a NIC indicates one receive queue, while
+/// other DPCs run on the other processors. A frame indicated from inside the driver's receive
+/// handler joins the queue the running DPC drains.
+fn receive_queues() -> MutexGuard<'static, HashMap<usize, VecDeque<Receive>>> {
+    static QUEUES: OnceLock<Mutex<HashMap<usize, VecDeque<Receive>>>> = OnceLock::new();
+    QUEUES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+fn queue_receive_dpc(handle: usize) {
     processors::queue_dpc("the lower adapter's receive indication", move || {
+        drain_receives(handle)
+    });
+}
+
+/// The adapter's receive DPC: indicates its queued NBLs in order at DISPATCH_LEVEL
+/// (ProtocolReceiveNetBufferLists, without NDIS_RECEIVE_FLAGS_RESOURCES).
+fn drain_receives(handle: usize) {
+    for _ in 0..INDICATIONS_PER_DPC {
+        let next = {
+            let mut queues = receive_queues();
+            let next = queues.get_mut(&handle).and_then(VecDeque::pop_front);
+            if next.is_none() {
+                queues.remove(&handle);
+            }
+            next
+        };
+        let Some(receive) = next else { return };
         call_handler(
-            handler,
-            &[context, nbl, 0, 1, RECEIVE_DISPATCH_LEVEL as usize],
+            receive.handler,
+            &[
+                receive.context,
+                receive.nbl,
+                0,
+                1,
+                RECEIVE_DISPATCH_LEVEL as usize,
+            ],
             "ProtocolReceiveNetBufferLists",
         );
-    });
-    Ok(())
+    }
+    queue_receive_dpc(handle);
 }
