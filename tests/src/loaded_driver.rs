@@ -48,6 +48,22 @@ pub struct Driver {
     pub image: PathBuf,
 }
 
+/// Where a call's scenario child runs.
+#[derive(Debug, Clone)]
+pub enum Machine {
+    /// The runner runs natively on this machine (the x64 image).
+    Native(Driver),
+    /// The ARM64 image at this path, in rswan-host's aarch64 runner under qemu-aarch64
+    /// (rswan_host::qemu).
+    Arm64Emulated(PathBuf),
+}
+
+impl From<&Driver> for Machine {
+    fn from(driver: &Driver) -> Self {
+        Self::Native(driver.clone())
+    }
+}
+
 /// What to dial l2tpns with.
 #[derive(Debug, Clone)]
 pub struct DialOptions {
@@ -162,7 +178,7 @@ impl DialRun {
 /// The loaded driver dials l2tpns (PPPoE, then PAP or CHAP checked by RADIUS, then IPCP)
 /// with lwIP's client as RAS; lwIP pings l2tpns `options.pings` times and hangs up once IPCP
 /// is up, or the call ends when l2tpns hangs up (a refused login).
-pub fn dial_l2tpns(driver: &Driver, options: &DialOptions) -> Result<DialRun, String> {
+pub fn dial_l2tpns(driver: impl Into<Machine>, options: &DialOptions) -> Result<DialRun, String> {
     let net = TestNet::new();
     let site = l2tpns_with_radius(
         &net.server,
@@ -180,7 +196,7 @@ pub fn dial_l2tpns(driver: &Driver, options: &DialOptions) -> Result<DialRun, St
         .as_ref()
         .map(|name| Capture::start(&net.client, &net.client_if, name));
     let (child, stream) = start_call(
-        driver,
+        driver.into(),
         &net.client,
         "dial-ras",
         &[&net.client_if, L2TPNS_SERVICE],
@@ -232,13 +248,13 @@ impl AnswerRun {
 /// NDISWAN as RAS, lwIP's client behind rp-pppoe. The client pings the authenticator `pings`
 /// times and hangs up: rp-pppoe sends PADT.
 pub fn answer_rp_pppoe(
-    driver: &Driver,
+    driver: impl Into<Machine>,
     pings: u32,
     capture: Option<&str>,
 ) -> Result<AnswerRun, String> {
     let net = TestNet::new();
     let capture = capture.map(|name| Capture::start(&net.server, &net.server_if, name));
-    let (child, stream) = start_call(driver, &net.server, "answer-ras", &[&net.server_if])?;
+    let (child, stream) = start_call(driver.into(), &net.server, "answer-ras", &[&net.server_if])?;
     let server = LwipOptions::server(
         USER,
         PASSWORD,
@@ -302,7 +318,7 @@ pub fn answer_rp_pppoe(
 /// with `args` followed by RAS's socket and the hold time, and waits until the scenario has
 /// connected to RAS: it then is ready for the call.
 fn start_call(
-    driver: &Driver,
+    machine: Machine,
     ns: &NetNs,
     scenario: &str,
     args: &[&str],
@@ -314,12 +330,23 @@ fn start_call(
     let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     args.push(socket.path().to_string_lossy().into_owned());
     args.push(HOLD.as_secs().to_string());
-    let driver = driver.clone();
+    // The aarch64 runner is built here, so a missing tool is this call's error.
+    if let Machine::Arm64Emulated(_) = machine {
+        rswan_host::qemu::runner()?;
+    }
     let scenario = scenario.to_owned();
     let child = thread::spawn(move || {
         let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        child::run_in(&wrapper, &driver.runner, &scenario, &driver.image, &args)
+        match machine {
+            Machine::Native(driver) => {
+                child::run_in(&wrapper, &driver.runner, &scenario, &driver.image, &args)
+            }
+            Machine::Arm64Emulated(image) => {
+                rswan_host::qemu::run_in(&wrapper, &scenario, &image, &args)
+                    .unwrap_or_else(|e| panic!("cannot run the ARM64 image: {e}"))
+            }
+        }
     });
     match socket.accept(TIMEOUT, || child.is_finished()) {
         Ok(stream) => Ok((child, stream)),

@@ -5,15 +5,17 @@
 //! and a capture read by tshark (no malformed packet, the expected PPPoE codes).
 //!
 //! The image is the one `RSWAN_SYS_X64` names (`cargo xtask test` sets it to the packaged
-//! image), else a release build made for the tests (rswan_host::image).
+//! image), else a release build made for the tests (rswan_host::image). The ARM64 image
+//! (`RSWAN_SYS_ARM64`, else built) makes the same PAP dial in the aarch64 runner under
+//! qemu-aarch64 (rswan_host::qemu).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use rswan_e2e::capture::{CaptureFile, PADI, PADO, PADR, PADS, PADT};
 use rswan_e2e::loaded_driver::{
-    self, ANSWER_LOCAL, ANSWER_PEER, Call, DialOptions, DialRun, Driver, L2TPNS_ADDRESS, USER,
-    echo_replies,
+    self, ANSWER_LOCAL, ANSWER_PEER, Call, DialOptions, DialRun, Driver, L2TPNS_ADDRESS, Machine,
+    USER, echo_replies,
 };
 use rswan_e2e::lwip::Auth;
 use rswan_e2e::radius::{Decision, Method};
@@ -33,13 +35,17 @@ fn driver() -> Driver {
 }
 
 fn dial(auth: Auth, password: &str, pings: u32, test: &str) -> DialRun {
+    dial_on(Machine::Native(driver()), auth, password, pings, test)
+}
+
+fn dial_on(machine: Machine, auth: Auth, password: &str, pings: u32, test: &str) -> DialRun {
     let options = DialOptions {
         auth,
         password: password.into(),
         pings,
         capture: Some(test.into()),
     };
-    loaded_driver::dial_l2tpns(&driver(), &options).unwrap_or_else(|e| panic!("{e}"))
+    loaded_driver::dial_l2tpns(machine, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn capture(call: &Call) -> &CaptureFile {
@@ -161,6 +167,29 @@ fn loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
         loaded_driver::PASSWORD,
         1,
         "loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings",
+    );
+    assert_l2tpns_call(&run, Method::Pap);
+    let capture = capture(&run.call);
+    assert_eq!(
+        capture.count("pap.code == 2"),
+        1,
+        "one PAP Authenticate-Ack"
+    );
+    assert_eq!(capture.count("chap"), 0);
+}
+
+/// The same dial with the ARM64 image, loaded in the aarch64 runner under qemu-aarch64: the
+/// emulated child opens its AF_PACKET adapter and RAS's socket in the namespace as a native
+/// one does, since qemu-aarch64 passes those system calls to this kernel.
+#[test]
+fn loaded_arm64_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
+    let image = rswan_host::image::arm64().unwrap_or_else(|e| panic!("no ARM64 driver image: {e}"));
+    let run = dial_on(
+        Machine::Arm64Emulated(image),
+        Auth::Pap,
+        loaded_driver::PASSWORD,
+        1,
+        "loaded_arm64_driver_dials_l2tpns_with_pap_to_ipcp_and_pings",
     );
     assert_l2tpns_call(&run, Method::Pap);
     let capture = capture(&run.call);
