@@ -6,6 +6,8 @@
 //! (no leak, every NBL and OID completed once) and the verifier rules on throughout.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use rswan_host::child::{self, Outcome};
@@ -18,13 +20,6 @@ fn image() -> PathBuf {
 
 fn run(scenario: &str, args: &[&str]) -> Outcome {
     child::run(Path::new(RUNNER), scenario, &image(), args)
-}
-
-fn number(outcome: &Outcome, key: &str) -> u64 {
-    outcome
-        .observation(key)
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} is not a number"))
 }
 
 #[test]
@@ -51,7 +46,7 @@ fn ndproxy_reads_cm_line_and_address_caps() {
     assert_eq!(outcome.observation("tapi.cm_caps.status"), "0x00000000");
     // CO_TAPI_VERSION (notes/tapi-proxy.md: NDIS_TAPI_CURRENT_VERSION 0x00010003).
     assert_eq!(outcome.observation("tapi.cm_caps.version"), "0x10003");
-    let lines = number(&outcome, "tapi.cm_caps.lines");
+    let lines = common::number(&outcome, "tapi.cm_caps.lines");
     assert!(lines >= 2, "{lines} lines");
     for line in 0..lines.min(8) {
         assert_eq!(
@@ -71,79 +66,30 @@ fn ndproxy_reads_cm_line_and_address_caps() {
 
 #[test]
 fn a_loopback_call_connects_carries_frames_both_ways_and_hangs_up() {
-    let outcome = run("loopback-call", &[]);
-    outcome.expect_ok();
-    assert_eq!(outcome.observation("call.connected"), "both ends");
-    let frames: Vec<&str> = outcome
-        .report
-        .observations
-        .iter()
-        .filter(|(k, _)| k == "wan.frame")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert_eq!(
-        frames,
-        [
-            "6 bytes, completed 0x00000000",
-            "6 bytes, completed 0x00000000"
-        ]
-    );
-    assert_eq!(outcome.observation("call.closed"), "caller");
+    common::check_loopback_call(&run("loopback-call", &[]));
 }
 
 #[test]
 fn four_senders_at_dispatch_level_lose_and_duplicate_nothing() {
-    let outcome = run("loopback-stress", &["4", "2000"]);
-    outcome.expect_ok();
-    assert_eq!(number(&outcome, "stress.received"), 8000);
-    assert_eq!(number(&outcome, "stress.failed_completions"), 0);
-    // The lock rules saw the driver's spin locks at work.
-    assert!(number(&outcome, "verifier.lock_acquisitions") > 8000);
+    common::check_loopback_stress(&run("loopback-stress", &["4", "2000"]), 8000);
 }
 
 #[test]
 fn dialing_pppoe_over_the_wire_reaches_the_access_concentrator_and_hangs_up_with_padt() {
     // The driver's protocol edge binds the host Ethernet adapter; the far end of its wire is
     // a PPPoE access concentrator. Discovery, PPP both ways over the session, PADT, unbind.
-    let outcome = run("dial-wire", &[]);
-    outcome.expect_ok();
-    assert_eq!(outcome.observation("call.connected"), "pppoe");
-    assert!(number(&outcome, "pppoe.session") > 0);
-    assert_eq!(
-        outcome.observation("pppoe.up"),
-        "LCP request carried to the AC"
-    );
-    assert_eq!(
-        outcome.observation("pppoe.down"),
-        "LCP ack carried to NDISWAN"
-    );
-    assert_eq!(outcome.observation("pppoe.closed"), "PADT seen by the AC");
+    common::check_dial_wire(&run("dial-wire", &[]));
 }
 
 #[test]
 fn a_pppoe_client_dialing_in_is_answered_through_a_sap_and_its_padt_ends_the_call() {
-    let outcome = run("answer-wire", &[]);
-    outcome.expect_ok();
-    assert_eq!(outcome.observation("call.connected"), "answered");
-    assert!(number(&outcome, "pppoe.session") > 0);
-    assert_eq!(
-        outcome.observation("pppoe.up"),
-        "LCP request carried to NDISWAN"
-    );
-    assert_eq!(
-        outcome.observation("pppoe.down"),
-        "LCP ack carried to the client"
-    );
-    assert_eq!(
-        outcome.observation("pppoe.closed"),
-        "PADT from the client closed the call"
-    );
+    common::check_answer_wire(&run("answer-wire", &[]));
 }
 
 #[test]
 fn malformed_and_stray_frames_from_the_wire_change_nothing_and_a_dial_still_works() {
     let outcome = run("garbage-then-dial-wire", &[]);
     outcome.expect_ok();
-    assert_eq!(number(&outcome, "wire.garbage_frames"), 11);
+    assert_eq!(common::number(&outcome, "wire.garbage_frames"), 11);
     assert_eq!(outcome.observation("pppoe.closed"), "PADT seen by the AC");
 }
