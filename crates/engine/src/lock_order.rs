@@ -87,7 +87,7 @@
 //! Nor can a context claiming a level be made up without taking its lock:
 //! ```compile_fail,E0451
 //! use rswan_engine::{lock_order::Vc, platform::StdPlatform, sync::Ctx};
-//! let _forged: Ctx<'static, Vc, StdPlatform> = Ctx { batch: todo!(), level: core::marker::PhantomData };
+//! let _forged: Ctx<'static, Vc, StdPlatform> = Ctx { batch: panic!(), level: core::marker::PhantomData };
 //! ```
 //!
 //! Guards release in reverse order: the outer guard cannot go while an inner one lives.
