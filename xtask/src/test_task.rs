@@ -89,6 +89,7 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Installs the Debian packages and cargo tools the tests need.
 pub fn setup() -> Result<()> {
     tools::apt_install(tools::TEST_DEBIAN_PACKAGES)?;
+    tools::ensure_osslsigncode_extract_data()?;
     // rustup adds rust-toolchain.toml's targets only when it installs the toolchain; a machine
     // that already had the channel needs the aarch64 host target added.
     step(

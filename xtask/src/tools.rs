@@ -128,6 +128,89 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Makes sure osslsigncode has `extract-data` (2.6 and later), which the catalog tests use to
+/// read its own notion of an image's Authenticode hash. Debian bookworm ships 2.5; its
+/// backports suite has a newer one, so the backports suite is added from the same mirror the
+/// machine's Debian sources already name.
+pub fn ensure_osslsigncode_extract_data() -> Result<()> {
+    let has_extract_data = || {
+        Command::new("osslsigncode")
+            .arg("--help")
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout).contains("extract-data")
+                    || String::from_utf8_lossy(&o.stderr).contains("extract-data")
+            })
+            .unwrap_or(false)
+    };
+    if has_extract_data() {
+        return Ok(());
+    }
+    let fix = "osslsigncode 2.6 or later is needed (`extract-data`): install it from your \
+               release's backports, e.g. `apt-get install -t bookworm-backports osslsigncode`";
+    if !install_allowed() {
+        return Err(fix.into());
+    }
+    let codename = os_release("VERSION_CODENAME").ok_or(fix)?;
+    let suite = format!("{codename}-backports");
+    add_backports_source(&codename, &suite)?;
+    preseed_debconf()?;
+    let update = Command::new("apt-get").args(["update", "-qq"]).status()?;
+    let install = Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "-t",
+            &suite,
+            "osslsigncode",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()?;
+    if !(update.success() && install.success() && has_extract_data()) {
+        return Err(fix.into());
+    }
+    Ok(())
+}
+
+fn os_release(key: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .map(|v| v.trim_matches('"').to_string())
+}
+
+/// Adds `<codename>-backports` with the URIs and key of the deb822 stanza that carries
+/// `<codename>` itself.
+fn add_backports_source(codename: &str, suite: &str) -> Result<()> {
+    let list = std::path::Path::new("/etc/apt/sources.list.d/rswan-backports.sources");
+    if list.exists() {
+        return Ok(());
+    }
+    let sources = std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources")?;
+    let stanza = sources
+        .split("\n\n")
+        .find(|stanza| {
+            stanza.lines().any(|l| {
+                l.strip_prefix("Suites:")
+                    .is_some_and(|suites| suites.split_whitespace().any(|s| s == codename))
+            })
+        })
+        .ok_or("no Debian source for this release in /etc/apt/sources.list.d/debian.sources")?;
+    let mut text = String::new();
+    for line in stanza.lines().filter(|l| !l.starts_with('#')) {
+        if line.starts_with("Suites:") {
+            text.push_str(&format!("Suites: {suite}\n"));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    std::fs::write(list, text)?;
+    Ok(())
+}
+
 fn preseed_debconf() -> Result<()> {
     let mut child = Command::new("debconf-set-selections")
         .stdin(std::process::Stdio::piped())
