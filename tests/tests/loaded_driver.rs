@@ -1,13 +1,13 @@
-//! The real x64 rswan.sys, loaded in rswan-host, dials l2tpns and answers rp-pppoe's client
-//! over a veth pair between two namespaces, with lwIP's PPP as RAS behind NDISWAN on the
-//! driver's VC (rswan_e2e::loaded_driver). Every call is checked three ways: the scenario
-//! child's report (verifier rules, no leak at unload), lwIP's PPP phases and IPCP addresses,
-//! and a capture read by tshark (no malformed packet, the expected PPPoE codes).
+//! The real rswan.sys, loaded in rswan-host (x64 natively, ARM64 under qemu-aarch64), dials l2tpns
+//! and answers rp-pppoe's client over a veth pair between two namespaces, with lwIP's PPP as RAS
+//! behind NDISWAN on the driver's VC (rswan_e2e::loaded_driver). Every call is checked three ways:
+//! the scenario child's report (verifier rules, no leak at unload), lwIP's PPP phases and IPCP
+//! addresses, and a capture read by tshark (no malformed packet, the expected PPPoE codes).
 //!
 //! The image is the one `RSWAN_SYS_X64` names (`cargo xtask test` sets it to the packaged
 //! image), else a release build made for the tests (rswan_host::image). The ARM64 image
-//! (`RSWAN_SYS_ARM64`, else built) makes the same PAP dial in the aarch64 runner under
-//! qemu-aarch64 (rswan_host::qemu).
+//! (`RSWAN_SYS_ARM64`, else built) makes the same dials and answers the same call in the aarch64
+//! runner under qemu-aarch64 (rswan_host::qemu), checked the same way.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,8 +34,16 @@ fn driver() -> Driver {
     }
 }
 
-fn dial(auth: Auth, password: &str, pings: u32, test: &str) -> DialRun {
-    dial_on(Machine::Native(driver()), auth, password, pings, test)
+fn native() -> Machine {
+    Machine::Native(driver())
+}
+
+/// The ARM64 image in the aarch64 runner under qemu-aarch64: the emulated child opens its
+/// AF_PACKET adapter and RAS's socket in the namespace as a native one does, since
+/// qemu-aarch64 passes those system calls to this kernel.
+fn arm64() -> Machine {
+    let image = rswan_host::image::arm64().unwrap_or_else(|e| panic!("no ARM64 driver image: {e}"));
+    Machine::Arm64Emulated(image)
 }
 
 fn dial_on(machine: Machine, auth: Auth, password: &str, pings: u32, test: &str) -> DialRun {
@@ -162,35 +170,22 @@ fn assert_l2tpns_call(run: &DialRun, method: Method) {
 
 #[test]
 fn loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
-    let run = dial(
-        Auth::Pap,
-        loaded_driver::PASSWORD,
-        1,
+    pap_dial(
+        native(),
         "loaded_driver_dials_l2tpns_with_pap_to_ipcp_and_pings",
     );
-    assert_l2tpns_call(&run, Method::Pap);
-    let capture = capture(&run.call);
-    assert_eq!(
-        capture.count("pap.code == 2"),
-        1,
-        "one PAP Authenticate-Ack"
-    );
-    assert_eq!(capture.count("chap"), 0);
 }
 
-/// The same dial with the ARM64 image, loaded in the aarch64 runner under qemu-aarch64: the
-/// emulated child opens its AF_PACKET adapter and RAS's socket in the namespace as a native
-/// one does, since qemu-aarch64 passes those system calls to this kernel.
 #[test]
 fn loaded_arm64_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
-    let image = rswan_host::image::arm64().unwrap_or_else(|e| panic!("no ARM64 driver image: {e}"));
-    let run = dial_on(
-        Machine::Arm64Emulated(image),
-        Auth::Pap,
-        loaded_driver::PASSWORD,
-        1,
+    pap_dial(
+        arm64(),
         "loaded_arm64_driver_dials_l2tpns_with_pap_to_ipcp_and_pings",
     );
+}
+
+fn pap_dial(machine: Machine, test: &str) {
+    let run = dial_on(machine, Auth::Pap, loaded_driver::PASSWORD, 1, test);
     assert_l2tpns_call(&run, Method::Pap);
     let capture = capture(&run.call);
     assert_eq!(
@@ -203,12 +198,22 @@ fn loaded_arm64_driver_dials_l2tpns_with_pap_to_ipcp_and_pings() {
 
 #[test]
 fn loaded_driver_dials_l2tpns_with_chap_to_ipcp_and_pings() {
-    let run = dial(
-        Auth::Chap,
-        loaded_driver::PASSWORD,
-        1,
+    chap_dial(
+        native(),
         "loaded_driver_dials_l2tpns_with_chap_to_ipcp_and_pings",
     );
+}
+
+#[test]
+fn loaded_arm64_driver_dials_l2tpns_with_chap_to_ipcp_and_pings() {
+    chap_dial(
+        arm64(),
+        "loaded_arm64_driver_dials_l2tpns_with_chap_to_ipcp_and_pings",
+    );
+}
+
+fn chap_dial(machine: Machine, test: &str) {
+    let run = dial_on(machine, Auth::Chap, loaded_driver::PASSWORD, 1, test);
     assert_l2tpns_call(&run, Method::Chap);
     let capture = capture(&run.call);
     assert_eq!(capture.count("chap.code == 3"), 1, "one CHAP Success");
@@ -217,12 +222,22 @@ fn loaded_driver_dials_l2tpns_with_chap_to_ipcp_and_pings() {
 
 #[test]
 fn loaded_driver_with_a_wrong_password_is_hung_up_on_during_authentication() {
-    let run = dial(
-        Auth::Pap,
-        "wrong",
-        0,
+    wrong_password_dial(
+        native(),
         "loaded_driver_with_a_wrong_password_is_hung_up_on_during_authentication",
     );
+}
+
+#[test]
+fn loaded_arm64_driver_with_a_wrong_password_is_hung_up_on_during_authentication() {
+    wrong_password_dial(
+        arm64(),
+        "loaded_arm64_driver_with_a_wrong_password_is_hung_up_on_during_authentication",
+    );
+}
+
+fn wrong_password_dial(machine: Machine, test: &str) {
+    let run = dial_on(machine, Auth::Pap, "wrong", 0, test);
     let call = &run.call;
     // The scenario itself passes: the far end's PADT became a dispatched close that NDPROXY
     // completed, and the driver unloaded with every check met.
@@ -263,9 +278,23 @@ fn loaded_driver_with_a_wrong_password_is_hung_up_on_during_authentication() {
 
 #[test]
 fn loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings() {
+    answer_rp_pppoe(
+        native(),
+        "loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings",
+    );
+}
+
+#[test]
+fn loaded_arm64_driver_answers_rp_pppoe_to_ipcp_and_carries_pings() {
+    answer_rp_pppoe(
+        arm64(),
+        "loaded_arm64_driver_answers_rp_pppoe_to_ipcp_and_carries_pings",
+    );
+}
+
+fn answer_rp_pppoe(machine: Machine, test: &str) {
     const PINGS: u32 = 3;
-    let test = "loaded_driver_answers_rp_pppoe_to_ipcp_and_carries_pings";
-    let run = loaded_driver::answer_rp_pppoe(&driver(), PINGS, Some(test))
+    let run = loaded_driver::answer_rp_pppoe(machine, PINGS, Some(test))
         .unwrap_or_else(|e| panic!("{e}"));
     let call = &run.call;
     // RAS here is the authenticator: it answers pings, the client behind rp-pppoe sends them.
