@@ -16,13 +16,8 @@ use std::time::Instant;
 
 use rswan_host::report::Ending;
 
-use rswan_engine::batch::{Egress, Event, LinkParams};
-use rswan_engine::ids::{BindingId, LineId, Route, SessionKey, TxTag, VcId};
-use rswan_engine::platform::StdPlatform;
-use rswan_engine::status::{PENDING, SUCCESS};
+use rswan_engine::send_loop::{self, LoopPlatform};
 use rswan_engine::{Config, Engine};
-
-type P = StdPlatform<u64, u64>;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -31,56 +26,13 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The lower edge of the engine-alone run: takes each transmitted frame for completion.
-#[derive(Default)]
-struct Lower {
-    wire: Option<(TxTag, u64)>,
-    completed: u64,
-}
-
-impl Egress<P> for Lower {
-    fn deliver(&mut self, event: Event<P>) {
-        match event {
-            Event::Transmit { tag, packet, .. } => self.wire = Some((tag, packet)),
-            Event::SendComplete { status, .. } => {
-                assert_eq!(status, SUCCESS);
-                self.completed += 1;
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Seconds per packet through the engine alone.
 fn engine_alone(packets: u64) -> f64 {
-    let engine = Engine::<P>::new(Config::default()).expect("the default configuration");
+    let engine = Engine::<LoopPlatform>::new(Config::default()).expect("the default configuration");
     engine.open_af();
-    let mut sink = |_: Event<P>| {};
-    let vc: VcId = engine.create_vc().expect("a VC");
-    assert_eq!(engine.make_call(vc, LineId(0), &mut sink), PENDING);
-    let key = SessionKey {
-        session_id: 1,
-        peer_mac: [2, 0, 0, 0, 0, 1],
-        binding: BindingId(0),
-    };
-    let link = LinkParams {
-        transmit_speed: 12_500_000,
-        receive_speed: 12_500_000,
-        send_window: 16,
-    };
-    assert_eq!(
-        engine.session_up(vc, Route::Pppoe(key), link, &mut sink),
-        PENDING
-    );
-    assert_eq!(engine.activate_vc_complete(vc, SUCCESS, &mut sink), SUCCESS);
-    let mut lower = Lower::default();
+    let vc = send_loop::connect(&engine, 0);
     let started = Instant::now();
-    for n in 0..packets {
-        engine.send(vc, n, 1500, &mut lower);
-        let (tag, packet) = lower.wire.take().expect("transmitted within the window");
-        engine.transmit_complete(tag, packet, SUCCESS, &mut lower);
-    }
-    assert_eq!(lower.completed, packets);
+    send_loop::run(&engine, vc, packets);
     started.elapsed().as_secs_f64() / packets as f64
 }
 

@@ -14,76 +14,19 @@
 //! (default 5) rounds. For a figure that load does not disturb, count instructions with
 //! callgrind on the one-thread loop alone (`RSWAN_BENCH_ONLY=one` skips everything else):
 //! `RSWAN_BENCH_ONLY=one RSWAN_BENCH_PACKETS=100000 valgrind --tool=callgrind
-//! --toggle-collect=send_path::run <bench executable>`, then divide the total by the packets.
+//! --toggle-collect=rswan_engine::send_loop::run <bench executable>`, then divide the total by the packets.
 
-use rswan_engine::batch::{Egress, Event, LinkParams};
-use rswan_engine::ids::{BindingId, LineId, Route, SessionKey, TxTag, VcId};
-use rswan_engine::platform::StdPlatform;
-use rswan_engine::status::{PENDING, SUCCESS};
+use rswan_engine::ids::VcId;
+use rswan_engine::send_loop::{LoopPlatform, connect, run};
 use rswan_engine::{Config, Engine};
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-type P = StdPlatform<u64, u64>;
+type P = LoopPlatform;
 
 const GOAL_NS: f64 = 100.0;
 const GOAL_SCALING: f64 = 1.6;
-
-/// Plays the lower edge: keeps transmitted frames to complete them in the same loop.
-#[derive(Default)]
-struct Lower {
-    wire: Option<(TxTag, u64)>,
-    completed: u64,
-}
-
-impl Egress<P> for Lower {
-    fn deliver(&mut self, event: Event<P>) {
-        match event {
-            Event::Transmit { tag, packet, .. } => self.wire = Some((tag, packet)),
-            Event::SendComplete { status, .. } => {
-                assert_eq!(status, SUCCESS);
-                self.completed += 1;
-            }
-            _ => {}
-        }
-    }
-}
-
-fn connect(engine: &Engine<P>, line: u32) -> VcId {
-    let mut sink = |_: Event<P>| {};
-    let vc = engine.create_vc().expect("vc");
-    assert_eq!(engine.make_call(vc, LineId(line), &mut sink), PENDING);
-    let key = SessionKey {
-        session_id: line as u16 + 1,
-        peer_mac: [2, 0, 0, 0, 0, line as u8],
-        binding: BindingId(0),
-    };
-    let link = LinkParams {
-        transmit_speed: 12_500_000,
-        receive_speed: 12_500_000,
-        send_window: 16,
-    };
-    assert_eq!(
-        engine.session_up(vc, Route::Pppoe(key), link, &mut sink),
-        PENDING
-    );
-    assert_eq!(engine.activate_vc_complete(vc, SUCCESS, &mut sink), SUCCESS);
-    vc
-}
-
-/// send + transmit_complete of `packets` frames on one VC. Kept out of line so callgrind can
-/// count exactly this loop (`--toggle-collect=send_path::run`).
-#[inline(never)]
-fn run(engine: &Engine<P>, vc: VcId, packets: u64) {
-    let mut lower = Lower::default();
-    for n in 0..packets {
-        engine.send(vc, n, 1500, &mut lower);
-        let (tag, packet) = lower.wire.take().expect("transmitted within the window");
-        engine.transmit_complete(tag, packet, SUCCESS, &mut lower);
-    }
-    assert_eq!(lower.completed, packets);
-}
 
 /// Time on a CPU and time waiting for one, of the calling thread (Linux only).
 #[derive(Clone, Copy, Default)]

@@ -49,6 +49,8 @@ pub mod lock_order;
 mod padding;
 pub mod platform;
 mod ring;
+#[cfg(feature = "std")]
+pub mod send_loop;
 mod session;
 pub mod state;
 pub mod stats;
