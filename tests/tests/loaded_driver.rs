@@ -343,9 +343,24 @@ fn answer_rp_pppoe(machine: Machine, test: &str) {
 /// The program behind `cargo xtask dial`, run as the task runs it.
 #[test]
 fn rswan_link_dial_prints_the_session_phases_address_and_echo() {
+    link_dial_prints_the_call(image(), "(x64) loaded in rswan-host");
+}
+
+/// rswan-link reads the image's machine from its PE header and runs an ARM64 image in the
+/// aarch64 runner under qemu-aarch64 (`cargo xtask dial --arch arm64`).
+#[test]
+fn rswan_link_dial_with_the_arm64_image_runs_it_under_qemu() {
+    let image = rswan_host::image::arm64().unwrap_or_else(|e| panic!("no ARM64 driver image: {e}"));
+    link_dial_prints_the_call(
+        image,
+        "(ARM64) loaded in rswan-host's aarch64 runner under qemu",
+    );
+}
+
+fn link_dial_prints_the_call(image: PathBuf, machine: &str) {
     let output = Command::new(LINK_PROGRAM)
         .args(["dial", "--image"])
-        .arg(image())
+        .arg(image)
         .output()
         .expect("run rswan-link");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -356,6 +371,10 @@ fn rswan_link_dial_prints_the_session_phases_address_and_echo() {
         output.status
     );
     let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("image: ") && lines[0].contains(machine),
+        "{stdout}"
+    );
     let position = |prefix: &str| {
         lines
             .iter()
@@ -419,5 +438,24 @@ fn rswan_link_without_an_image_fails_with_the_reason() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "rswan-link: no driver image at no-such-dir/rswan.sys\n"
+    );
+}
+
+/// A file that is not a 64-bit PE image is refused before anything starts.
+#[test]
+fn rswan_link_with_a_file_that_is_no_image_fails_with_the_reason() {
+    let not_an_image = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let output = Command::new(LINK_PROGRAM)
+        .args(["answer", "--image", not_an_image])
+        .output()
+        .expect("run rswan-link");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("rswan-link: {not_an_image} is not a driver image rswan-host loads: ");
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
     );
 }

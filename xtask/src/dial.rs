@@ -1,5 +1,7 @@
-//! `cargo xtask dial` and `cargo xtask answer`: one whole call through the real x64 rswan.sys
-//! loaded in rswan-host, in network namespaces made for it and removed after it.
+//! `cargo xtask dial` and `cargo xtask answer`: one whole call through the real rswan.sys
+//! loaded in rswan-host, in network namespaces made for it and removed after it. The x64 image
+//! runs natively; `--arch arm64` runs the ARM64 image in rswan-host's aarch64 runner under
+//! qemu-aarch64. The host loads 64-bit images only, so there is no x86 call.
 //!
 //! - `dial`: the driver dials l2tpns (with its RADIUS responder), lwIP's PPP reaches IPCP as
 //!   RAS, pings l2tpns through the link, hangs up.
@@ -24,10 +26,11 @@ use crate::package;
 /// What the driver image is built from (the driver, the crates it links, the lock file).
 const IMAGE_SOURCES: &[&str] = &["driver", "crates", "build.rs", "Cargo.lock"];
 
-/// Runs `task` (`dial` or `answer`); `args` go to rswan-link (`dial` takes `--auth pap|chap`
-/// and `--password <p>`).
+/// Runs `task` (`dial` or `answer`) on the image of `--arch` (x64 when not given); the other
+/// `args` go to rswan-link (`dial` takes `--auth pap|chap` and `--password <p>`).
 pub fn run(task: &str, args: &[String]) -> Result<()> {
-    let image = x64_image()?;
+    let (arch, args) = take_arch(args)?;
+    let image = fresh_image(arch)?;
     let root = crate::repo_root();
     let target = crate::target_dir();
     let built = Command::new(cargo())
@@ -44,7 +47,7 @@ pub fn run(task: &str, args: &[String]) -> Result<()> {
         .arg(task)
         .arg("--image")
         .arg(&image)
-        .args(args)
+        .args(&args)
         .status()
         .map_err(|e| format!("could not start {}: {e}", program.display()))?;
     if !status.success() {
@@ -53,9 +56,30 @@ pub fn run(task: &str, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// target/package/x64/rswan.sys, packaged first if missing or older than its sources.
-fn x64_image() -> Result<PathBuf> {
-    let image = package::package_dir(Arch::X64).join("rswan.sys");
+/// `--arch <x64|arm64>` taken out of `args`.
+fn take_arch(args: &[String]) -> Result<(Arch, Vec<String>)> {
+    let mut arch = Arch::X64;
+    let mut rest = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg != "--arch" {
+            rest.push(arg.clone());
+            continue;
+        }
+        let name = args.next().ok_or("--arch needs x64 or arm64")?;
+        arch = match name.parse::<Arch>()? {
+            Arch::X86 => {
+                return Err("rswan-host loads 64-bit images only: --arch x64 or arm64".into());
+            }
+            other => other,
+        };
+    }
+    Ok((arch, rest))
+}
+
+/// target/package/<arch>/rswan.sys, packaged first if missing or older than its sources.
+fn fresh_image(arch: Arch) -> Result<PathBuf> {
+    let image = package::package_dir(arch).join("rswan.sys");
     let root = crate::repo_root();
     let built = fs::metadata(&image).and_then(|m| m.modified()).ok();
     let newest_source = IMAGE_SOURCES
@@ -67,10 +91,8 @@ fn x64_image() -> Result<PathBuf> {
             println!("xtask: using {}", image.display());
         }
         _ => {
-            println!("xtask: packaging the x64 driver first");
-            package::run(&package::Options {
-                arches: vec![Arch::X64],
-            })?;
+            println!("xtask: packaging the {} driver first", arch.name());
+            package::run(&package::Options { arches: vec![arch] })?;
         }
     }
     Ok(image)

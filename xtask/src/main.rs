@@ -32,10 +32,11 @@ tasks:
                                    into target/package/<arch>/
   test                             fmt, clippy, every test, the package and its checks
   bench                            run the benchmarks and print their figures
-  dial [--auth pap|chap] [--password <p>]
-                                   the x64 driver, loaded in rswan-host, dials l2tpns in a
-                                   network namespace: session, PPP phases, address, ping
-  answer                           the x64 driver answers rp-pppoe's client the same way
+  dial [--arch x64|arm64] [--auth pap|chap] [--password <p>]
+                                   the driver, loaded in rswan-host (ARM64 under qemu),
+                                   dials l2tpns in a network namespace: session, PPP
+                                   phases, address, ping
+  answer [--arch x64|arm64]        the driver answers rp-pppoe's client the same way
   setup                            install the Debian packages and tools the tests need
 ";
 

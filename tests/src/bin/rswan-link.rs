@@ -8,6 +8,9 @@
 //! - `rswan-link answer --image <rswan.sys>`: the driver answers rp-pppoe's client; lwIP's
 //!   client behind rp-pppoe pings lwIP's authenticator behind the driver, then hangs up.
 //!
+//! The image's PE header says where it runs: an x64 image in the native runner, an ARM64 one in
+//! rswan-host's aarch64 runner under qemu-aarch64.
+//!
 //! It prints the PPPoE session id, the PPP phases, the IPCP addresses and the echo replies,
 //! and exits non-zero with the reason when the call is not a whole one.
 #![forbid(unsafe_code)]
@@ -15,7 +18,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rswan_e2e::loaded_driver::{self, Call, DialOptions, Driver};
+use rswan_e2e::loaded_driver::{self, Call, DialOptions, Driver, Machine};
 use rswan_e2e::lwip::{Auth, IpcpUp};
 use rswan_e2e::process::Peer;
 
@@ -71,16 +74,34 @@ fn run() -> Result<(), String> {
             "no {RUNNER} beside this program (build it with `cargo build -p rswan-e2e --bins`)"
         ));
     }
-    let driver = Driver { runner, image };
-    println!("image: {} loaded in rswan-host", driver.image.display());
+    let bytes = std::fs::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let header = rswan_host::pe::PeImage::parse(&bytes).map_err(|e| {
+        format!(
+            "{} is not a driver image rswan-host loads: {e}",
+            image.display()
+        )
+    })?;
+    let machine = match header.machine {
+        rswan_host::pe::Machine::X64 => {
+            println!("image: {} (x64) loaded in rswan-host", image.display());
+            Machine::Native(Driver { runner, image })
+        }
+        rswan_host::pe::Machine::Arm64 => {
+            println!(
+                "image: {} (ARM64) loaded in rswan-host's aarch64 runner under qemu-aarch64",
+                image.display()
+            );
+            Machine::Arm64Emulated(image)
+        }
+    };
     match task.as_str() {
-        "dial" => dial(&driver, auth, password),
-        "answer" => answer(&driver),
+        "dial" => dial(machine, auth, password),
+        "answer" => answer(machine),
         other => Err(format!("unknown task `{other}`\n{USAGE}")),
     }
 }
 
-fn dial(driver: &Driver, auth: Auth, password: String) -> Result<(), String> {
+fn dial(machine: Machine, auth: Auth, password: String) -> Result<(), String> {
     println!(
         "dial: l2tpns ({}, RADIUS) in a namespace behind a veth pair; lwIP's PPP client as RAS",
         match auth {
@@ -94,7 +115,7 @@ fn dial(driver: &Driver, auth: Auth, password: String) -> Result<(), String> {
         pings: PINGS,
         capture: None,
     };
-    let run = loaded_driver::dial_l2tpns(driver, &options)?;
+    let run = loaded_driver::dial_l2tpns(machine, &options)?;
     show(&run.call, None);
     for decision in &run.decisions {
         println!(
@@ -113,12 +134,12 @@ fn dial(driver: &Driver, auth: Auth, password: String) -> Result<(), String> {
     Ok(())
 }
 
-fn answer(driver: &Driver) -> Result<(), String> {
+fn answer(machine: Machine) -> Result<(), String> {
     println!(
         "answer: rp-pppoe's client (lwIP's PPP client behind `pppoe -e`) dials in over a veth \
          pair; lwIP's CHAP authenticator as RAS"
     );
-    let run = loaded_driver::answer_rp_pppoe(driver, PINGS, None)?;
+    let run = loaded_driver::answer_rp_pppoe(machine, PINGS, None)?;
     println!(
         "rp-pppoe discovered: session {} from {}",
         run.discovered.session_id, run.discovered.ac_mac
