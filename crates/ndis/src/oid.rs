@@ -105,7 +105,7 @@ pub fn answer_ulongs<const N: usize>(out: &mut [u8], words: [u32; N]) -> Request
 }
 
 /// Reads little-endian ULONGs from `input`, which must be exactly `4 * N` bytes long.
-fn read_ulongs<const N: usize>(input: &[u8]) -> Option<[u32; N]> {
+pub fn read_ulongs<const N: usize>(input: &[u8]) -> Option<[u32; N]> {
     if input.len() != 4 * N {
         return None;
     }
@@ -167,23 +167,41 @@ impl NdisWanCoLinkInfo {
 }
 
 impl NdisWanCoGetStatsInfo {
-    pub fn to_bytes(&self) -> [u8; 56] {
-        le_bytes([
-            self.bytes_sent,
-            self.bytes_rcvd,
-            self.frames_sent,
-            self.frames_rcvd,
-            self.crc_errors,
-            self.timeout_errors,
-            self.alignment_errors,
-            self.serial_overrun_errors,
-            self.framing_errors,
-            self.buffer_overrun_errors,
-            self.bytes_transmitted_uncompressed,
-            self.bytes_received_uncompressed,
-            self.bytes_transmitted_compressed,
-            self.bytes_received_compressed,
-        ])
+    /// The structure from its 14 `ULONG`s in the documented order (WDK:
+    /// NDIS_WAN_CO_GET_STATS_INFO), as OID_WAN_CO_GET_STATS_INFO carries them.
+    pub fn from_ulongs(values: [u32; 14]) -> Self {
+        let [
+            bytes_sent,
+            bytes_rcvd,
+            frames_sent,
+            frames_rcvd,
+            crc_errors,
+            timeout_errors,
+            alignment_errors,
+            serial_overrun_errors,
+            framing_errors,
+            buffer_overrun_errors,
+            bytes_transmitted_uncompressed,
+            bytes_received_uncompressed,
+            bytes_transmitted_compressed,
+            bytes_received_compressed,
+        ] = values;
+        NdisWanCoGetStatsInfo {
+            bytes_sent,
+            bytes_rcvd,
+            frames_sent,
+            frames_rcvd,
+            crc_errors,
+            timeout_errors,
+            alignment_errors,
+            serial_overrun_errors,
+            framing_errors,
+            buffer_overrun_errors,
+            bytes_transmitted_uncompressed,
+            bytes_received_uncompressed,
+            bytes_transmitted_compressed,
+            bytes_received_compressed,
+        }
     }
 }
 
@@ -530,17 +548,21 @@ mod tests {
 
     #[test]
     fn stats_are_fourteen_ulongs_in_documented_order() {
-        let stats = NdisWanCoGetStatsInfo {
-            bytes_sent: 1,
-            bytes_rcvd: 2,
-            frames_sent: 3,
-            frames_rcvd: 4,
-            bytes_received_compressed: 14,
-            ..Default::default()
-        };
-        let bytes = stats.to_bytes();
-        assert_eq!(&bytes[..4], &1u32.to_le_bytes());
-        assert_eq!(&bytes[12..16], &4u32.to_le_bytes());
-        assert_eq!(&bytes[52..56], &14u32.to_le_bytes());
+        let stats = NdisWanCoGetStatsInfo::from_ulongs(core::array::from_fn(|i| i as u32 + 1));
+        // Each field holds its position, and its offset in the layout is 4 bytes a position.
+        let base = core::ptr::addr_of!(stats) as usize;
+        for (field, position) in [
+            (&stats.bytes_sent, 1),
+            (&stats.frames_rcvd, 4),
+            (&stats.crc_errors, 5),
+            (&stats.buffer_overrun_errors, 10),
+            (&stats.bytes_received_compressed, 14),
+        ] {
+            assert_eq!(*field, position);
+            assert_eq!(
+                core::ptr::from_ref(field) as usize - base,
+                4 * (position - 1) as usize
+            );
+        }
     }
 }

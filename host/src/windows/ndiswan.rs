@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use rswan_ndis::buffer::flags::SEND_DISPATCH_LEVEL;
+use rswan_ndis::oid::read_ulongs;
 use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_GET_STATS_INFO, OID_WAN_CO_SET_LINK_INFO};
 use rswan_ndis::status;
 use rswan_ndis::wan::{NdisWanCoGetStatsInfo, wan_status};
@@ -111,30 +112,15 @@ pub fn get_info() -> Result<WanInfo, String> {
 pub fn stats_info(vc: Option<&Vc>) -> Result<NdisWanCoGetStatsInfo, String> {
     let size = size_of::<NdisWanCoGetStatsInfo>();
     let answer = oid(vc, &Request::query(OID_WAN_CO_GET_STATS_INFO, size))?;
-    if answer.status != status::SUCCESS || answer.data.len() != size {
-        return Err(format!(
+    let ulongs = read_ulongs(&answer.data).filter(|_| answer.status == status::SUCCESS);
+    let ulongs = ulongs.ok_or_else(|| {
+        format!(
             "OID_WAN_CO_GET_STATS_INFO answered {:#010x} with {} bytes",
             answer.status as u32,
             answer.data.len()
-        ));
-    }
-    let at = |index: usize| u32_at(&answer.data, 4 * index);
-    Ok(NdisWanCoGetStatsInfo {
-        bytes_sent: at(0),
-        bytes_rcvd: at(1),
-        frames_sent: at(2),
-        frames_rcvd: at(3),
-        crc_errors: at(4),
-        timeout_errors: at(5),
-        alignment_errors: at(6),
-        serial_overrun_errors: at(7),
-        framing_errors: at(8),
-        buffer_overrun_errors: at(9),
-        bytes_transmitted_uncompressed: at(10),
-        bytes_received_uncompressed: at(11),
-        bytes_transmitted_compressed: at(12),
-        bytes_received_compressed: at(13),
-    })
+        )
+    })?;
+    Ok(NdisWanCoGetStatsInfo::from_ulongs(ulongs))
 }
 
 /// OID_WAN_CO_SET_LINK_INFO on `vc`: frame sizes, PPP framing both ways, no compression bits,
