@@ -41,6 +41,8 @@ pub struct AcPeer {
     adapter_name: String,
     /// The PPPoE code of every discovery frame the driver sent it, in order.
     codes: Vec<u8>,
+    /// The PPPoE code of every discovery frame it sent the driver, in order.
+    answers: Vec<u8>,
     started: Instant,
     /// The Service-Name each open session was requested with.
     services: HashMap<u16, Vec<u8>>,
@@ -73,6 +75,7 @@ impl AcPeer {
                 .map_err(|e| format!("{e:?}"))?,
             adapter_name: adapter_name.to_owned(),
             codes: Vec::new(),
+            answers: Vec::new(),
             started: Instant::now(),
             services: HashMap::new(),
         })
@@ -94,6 +97,7 @@ impl AcPeer {
                     let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
                     let output = self.ac.handle_frame(self.now(), &frame, &mut tx);
                     if let Some(len) = output.transmit {
+                        self.answers.push(tx[15]);
                         lower::indicate(binding, &tx[..len])?;
                     }
                     match output.event {
@@ -156,6 +160,16 @@ impl AcPeer {
     /// sent this AC so far.
     pub fn discovery_codes(&self) -> &[u8] {
         &self.codes
+    }
+
+    /// The PPPoE codes (0x07 PADO, 0x65 PADS) of the discovery frames it answered with.
+    pub fn answer_codes(&self) -> &[u8] {
+        &self.answers
+    }
+
+    /// Sessions open now.
+    pub fn session_count(&self) -> usize {
+        self.ac.session_count()
     }
 
     /// The open session with this id.
