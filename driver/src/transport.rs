@@ -1,6 +1,21 @@
 //! PPPoE below the engine: discovery (rswan-pppoe's client for outgoing calls on PPPoE lines,
 //! its access concentrator for incoming ones) and the session frames of the lower bindings.
 //!
+//! A dial searches every open Ethernet binding at once, as rp-pppoe's discovery does per
+//! interface: each binding gets its own client (its own Host-Uniq, retries and state) and a
+//! PADI. The first PADO a client accepts (the requested Service-Name, and the AC-Name if the
+//! client is given one) wins: PADR goes on that binding only, and the other bindings' clients
+//! are dropped, so a later PADO there is ignored and its AC never sees a PADR (it kept no
+//! state for the PADI). The dial fails when the last client gave up, with the most telling
+//! reason any of them had. A binding that opens while a dial is still searching gets a client
+//! and a PADI too; one that closes takes its client along, and fails the dial only when it was
+//! the last (or the chosen) one. [Windows' own WAN Miniport (PPPOE) is not documented to do
+//! this per adapter: unverified.]
+//!
+//! Each binding's access concentrator keeps its session table, and the VC of each session, in
+//! pool memory sized from the `MaxSessions` setting when the binding opens; both go when it
+//! closes.
+//!
 //! The discovery state sits under locks of the engine's lock order (a line's dial at level
 //! `Line`, a binding's access concentrator at level `Binding`), taken one at a time and always
 //! released before anything leaves the driver: frames are sent and the engine is told after the
@@ -28,8 +43,8 @@ use rswan_pppoe::wire::{
     SessionFrame,
 };
 use rswan_pppoe::{
-    AcConfig, AcEvent, AccessConcentrator, Client, ClientConfig, ClientEvent, Instant, Session,
-    TX_BUFFER_LEN, TxBuffer,
+    AcConfig, AcEvent, AccessConcentrator, Client, ClientConfig, ClientEvent, ClientState, Failure,
+    Instant, Session, SessionSlot, TX_BUFFER_LEN, TxBuffer,
 };
 
 use crate::POOL_TAG;
@@ -39,8 +54,6 @@ use crate::frames::FRAME_BUFFER_BYTES;
 use crate::lower::{self, Binding, MAX_BINDINGS, sent_kind};
 use crate::platform::NdisPlatform;
 
-/// Sessions one binding's access concentrator holds: the most the `MaxSessions` setting allows.
-const AC_SESSIONS: usize = rswan_config::SESSION_TABLE as usize;
 // The text settings fit a PPPoE name.
 const _: () = assert!(rswan_config::TEXT_CAPACITY <= rswan_pppoe::bytes::NAME_CAPACITY);
 /// How often discovery retransmissions are checked.
@@ -49,14 +62,84 @@ const TICK_MS: u32 = 250;
 /// An outgoing call in discovery, or with its session up.
 struct Dial {
     vc: VcId,
-    binding: BindingId,
-    client: Client,
+    /// One client per binding slot, in pool memory (a client is too big to keep one per
+    /// binding and line around); once a PADO was taken, only the chosen binding's.
+    clients: Box<[Option<Client>]>,
+    /// The binding whose access concentrator's PADO was taken.
+    chosen: Option<BindingId>,
+    /// The most telling reason of the clients that gave up so far.
+    failure: Option<Failure>,
 }
 
-/// A binding's access concentrator and the VCs of its sessions.
+impl Dial {
+    fn client_mut(&mut self, slot: u16) -> Option<&mut Client> {
+        self.clients.get_mut(usize::from(slot))?.as_mut()
+    }
+
+    fn searching(&self) -> bool {
+        self.chosen.is_none()
+    }
+
+    fn has_clients(&self) -> bool {
+        self.clients.iter().any(Option::is_some)
+    }
+
+    /// The client of the chosen binding, once a PADO was taken.
+    fn chosen_client(&mut self) -> Option<&mut Client> {
+        let slot = self.chosen?.0;
+        self.client_mut(slot)
+    }
+
+    /// The client on `slot` went to PADR: that binding is the dial's, the others stop.
+    fn choose(&mut self, slot: u16) {
+        self.chosen = Some(BindingId(slot));
+        for (other, client) in self.clients.iter_mut().enumerate() {
+            if other != usize::from(slot) {
+                *client = None;
+            }
+        }
+    }
+
+    /// Drops the client of `slot` (it failed, or its binding left), keeping the most telling
+    /// failure; `true` when no client is left, so the dial has failed.
+    fn drop_client(&mut self, slot: u16, failure: Failure) -> bool {
+        if let Some(client) = self.clients.get_mut(usize::from(slot)) {
+            *client = None;
+        }
+        if self
+            .failure
+            .is_none_or(|kept| failure_rank(failure) > failure_rank(kept))
+        {
+            self.failure = Some(failure);
+        }
+        !self.has_clients()
+    }
+}
+
+/// How much a failure tells the user: "nobody answered" on one binding says less than an
+/// AC's refusal or error on another.
+fn failure_rank(failure: Failure) -> u8 {
+    match failure {
+        Failure::NoAccessConcentrator => 0,
+        Failure::NoMatchingOffer => 1,
+        Failure::Peer(_) => 2,
+        Failure::NoSessionConfirmation | Failure::SessionRefused => 3,
+    }
+}
+
+/// A client's Host-Uniq: the VC and the binding slot, so each binding's discovery is its own.
+fn host_uniq(vc: VcId, slot: u16) -> [u8; 5] {
+    let mut bytes = [0u8; 5];
+    bytes[..4].copy_from_slice(&vc.to_raw().to_le_bytes());
+    bytes[4] = slot as u8;
+    bytes
+}
+
+/// A binding's access concentrator and the VCs of its sessions, both sized from the
+/// `MaxSessions` setting in pool memory.
 struct AcState {
-    ac: AccessConcentrator<AC_SESSIONS>,
-    calls: [Option<(u16, VcId)>; AC_SESSIONS],
+    ac: AccessConcentrator<Box<[SessionSlot]>>,
+    calls: Box<[Option<(u16, VcId)>]>,
 }
 
 impl AcState {
@@ -167,10 +250,16 @@ impl Transport {
         unsafe { PoolBox::new(adapter.miniport, POOL_TAG, blank) }.ok()
     }
 
-    /// A binding opened (or the adapter came up with it open): its access concentrator.
+    /// A binding opened (or the adapter came up with it open): its access concentrator, and a
+    /// client for every dial still searching for one.
     ///
     /// IRQL: PASSIVE_LEVEL.
     pub fn binding_up(&self, adapter: &Adapter, binding: &Binding) {
+        self.start_ac(adapter, binding);
+        self.extend_searches(adapter, binding);
+    }
+
+    fn start_ac(&self, adapter: &Adapter, binding: &Binding) {
         let Some(lock) = self.acs.get(usize::from(binding.slot)) else {
             return;
         };
@@ -187,28 +276,122 @@ impl Transport {
                 .to_le_bytes(),
         );
         let settings = &adapter.settings;
+        let sessions = settings.max_sessions as usize;
+        let tables = crate::fallible::boxed_slice(sessions, |_| SessionSlot::FREE)
+            .zip(crate::fallible::boxed_slice(sessions, |_| None));
+        let Some((slots, calls)) = tables else {
+            dbg_print!(
+                level::ERROR,
+                "binding {}: no AC: no memory for {sessions} sessions",
+                binding.slot
+            );
+            return;
+        };
         let state = AcConfig::new(MacAddr(binding.mac), settings.ac_name.as_bytes(), key)
             .and_then(|mut config| {
                 if !settings.service_name.is_empty() {
                     config.services.push(settings.service_name.as_bytes())?;
                 }
-                config.max_sessions = settings.max_sessions as usize;
+                config.max_sessions = sessions;
                 config.max_sessions_per_peer = settings.max_sessions_per_peer as usize;
-                AccessConcentrator::new(config)
+                AccessConcentrator::new(config, slots)
             })
-            .map(|ac| AcState {
-                ac,
-                calls: [None; AC_SESSIONS],
-            });
-        let mut entry = Entry::<NdisPlatform>::new();
+            .map(|ac| AcState { ac, calls });
         match state {
-            Ok(state) => *entry.ctx().lock(lock) = Some(state),
+            Ok(state) => {
+                let replaced = {
+                    let mut entry = Entry::<NdisPlatform>::new();
+                    entry.ctx().lock(lock).replace(state)
+                };
+                // Freed after the guard is gone, as everything else of the driver is.
+                drop(replaced);
+            }
             Err(error) => dbg_print!(level::ERROR, "binding {}: no AC: {error:?}", binding.slot),
         }
     }
 
+    /// Starts discovery on a new binding for every dial that has not taken a PADO yet.
+    fn extend_searches(&self, adapter: &Adapter, binding: &Binding) {
+        let mut scratch = None;
+        for lock in self.dials.iter() {
+            let searching = {
+                let mut entry = Entry::<NdisPlatform>::new();
+                let dial = entry.ctx().lock(lock);
+                dial.as_ref()
+                    .filter(|d| d.searching() && d.has_clients())
+                    .and_then(|d| {
+                        let service = d.clients.iter().flatten().next()?.config().service_name;
+                        Some((d.vc, service))
+                    })
+            };
+            let Some((vc, service)) = searching else {
+                continue;
+            };
+            if scratch.is_none() {
+                scratch = Self::scratch(adapter);
+            }
+            let Some(scratch) = scratch.as_mut() else {
+                return;
+            };
+            self.start_client(lock, vc, binding, service.as_bytes(), &mut scratch.tx);
+        }
+    }
+
+    /// Starts a client for the dial of `vc` on `binding` and sends its PADI; `false` when the
+    /// dial is gone or has chosen a binding already, or the client could not start. The
+    /// client joins the dial before its PADI goes out, so the PADO cannot come back first.
+    fn start_client(
+        &self,
+        lock: &OrderedLock<Line, Option<Dial>, NdisPlatform>,
+        vc: VcId,
+        binding: &Binding,
+        service: &[u8],
+        tx: &mut TxBuffer,
+    ) -> bool {
+        let config = ClientConfig::new(MacAddr(binding.mac), service, &host_uniq(vc, binding.slot));
+        let started = config.and_then(|config| Client::start(config, now(), tx));
+        let (client, len) = match started {
+            Ok(started) => started,
+            Err(error) => {
+                dbg_print!(
+                    level::ERROR,
+                    "{vc:?}: no client on binding {}: {error:?}",
+                    binding.slot
+                );
+                return false;
+            }
+        };
+        let joined = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut dial = entry.ctx().lock(lock);
+            match dial.as_mut() {
+                Some(dial) if dial.vc == vc && dial.searching() => {
+                    match dial.clients.get_mut(usize::from(binding.slot)) {
+                        Some(free @ None) => {
+                            *free = Some(client);
+                            true
+                        }
+                        _ => false,
+                    }
+                }
+                _ => false,
+            }
+        };
+        if joined {
+            dbg_print!(
+                level::TRACE,
+                "{vc:?}: PADI on binding {} for {:?}",
+                binding.slot,
+                core::str::from_utf8(service).unwrap_or("?")
+            );
+            send_frame(binding, &tx[..len]);
+        }
+        joined
+    }
+
     /// A binding goes away (after the engine ended its sessions): its access concentrator goes,
-    /// and calls still in discovery on it fail.
+    /// and so do the dials' clients on it. A dial still in discovery fails when that was its
+    /// chosen binding or its last client.
     ///
     /// IRQL: PASSIVE_LEVEL.
     pub fn binding_down(
@@ -218,25 +401,35 @@ impl Transport {
         egress: &mut DriverEgress<'_>,
     ) {
         if let Some(lock) = self.acs.get(usize::from(binding.slot)) {
-            let mut entry = Entry::<NdisPlatform>::new();
-            *entry.ctx().lock(lock) = None;
+            let gone = {
+                let mut entry = Entry::<NdisPlatform>::new();
+                entry.ctx().lock(lock).take()
+            };
+            // The tables go back to the pool after the guard is gone.
+            drop(gone);
         }
         for lock in self.dials.iter() {
             let ended = {
                 let mut entry = Entry::<NdisPlatform>::new();
                 let mut dial = entry.ctx().lock(lock);
-                if dial.as_ref().is_some_and(|d| d.binding == binding.id()) {
-                    dial.take()
-                } else {
-                    None
-                }
+                let ends = dial.as_mut().is_some_and(|d| {
+                    if d.chosen == Some(binding.id()) {
+                        true
+                    } else {
+                        let had = d.client_mut(binding.slot).is_some();
+                        had && d.drop_client(binding.slot, Failure::NoAccessConcentrator)
+                    }
+                });
+                if ends { dial.take() } else { None }
             };
             // An established session is the engine's to end (its route names the binding);
             // a call still in discovery is known only here.
-            if let Some(ended) = ended.filter(|d| d.client.session().is_none()) {
+            if let Some(mut ended) = ended
+                && ended.chosen_client().is_none_or(|c| c.session().is_none())
+            {
                 dbg_print!(
                     level::WARNING,
-                    "{:?}: binding {} went away during discovery",
+                    "{:?}: binding {} went away during discovery, no binding left for it",
                     ended.vc,
                     binding.slot
                 );
@@ -247,22 +440,18 @@ impl Transport {
         }
     }
 
-    /// The engine's `Dial`: PADI on the first open binding, with the service name the call
-    /// asked for (RAS's "phone number" of a PPPoE entry) and the VC as Host-Uniq.
+    /// The engine's `Dial`: a client and a PADI on every open binding, with the service name
+    /// the call asked for (RAS's "phone number" of a PPPoE entry); see the module docs.
     pub fn dial(&self, adapter: &Adapter, vc: VcId, line: LineId, egress: &mut DriverEgress<'_>) {
-        let binding = (0..MAX_BINDINGS as u16).find_map(|slot| lower::binding(BindingId(slot)));
-        let (Some(binding), Some(lock)) = (binding, self.dials.get(line.0 as usize)) else {
-            dbg_print!(
-                level::WARNING,
-                "{vc:?}: line {} cannot dial: no Ethernet binding",
-                line.0
-            );
+        let Some(lock) = self.dials.get(line.0 as usize) else {
             adapter
                 .engine
                 .session_down(vc, DownCause::LowerUnbind, egress);
             return;
         };
-        let Some(mut scratch) = Self::scratch(adapter) else {
+        let scratch = Self::scratch(adapter);
+        let clients = crate::fallible::boxed_slice(MAX_BINDINGS, |_| None);
+        let (Some(mut scratch), Some(clients)) = (scratch, clients) else {
             dbg_print!(level::ERROR, "{vc:?}: no memory to dial");
             adapter
                 .engine
@@ -273,52 +462,65 @@ impl Transport {
             .vc_entry(vc)
             .map(|e| e.service())
             .unwrap_or_default();
-        let config = ClientConfig::new(
-            MacAddr(binding.mac),
-            service.as_bytes(),
-            &vc.to_raw().to_le_bytes(),
-        );
-        let started = config.and_then(|config| Client::start(config, now(), &mut scratch.tx));
-        let sent = match started {
-            Ok((client, len)) => {
-                let mut entry = Entry::<NdisPlatform>::new();
-                *entry.ctx().lock(lock) = Some(Dial {
-                    vc,
-                    binding: binding.id(),
-                    client,
-                });
-                Some(len)
-            }
-            Err(error) => {
-                dbg_print!(level::ERROR, "{vc:?}: dial refused: {error:?}");
-                None
-            }
+        let replaced = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            entry.ctx().lock(lock).replace(Dial {
+                vc,
+                clients,
+                chosen: None,
+                failure: None,
+            })
         };
-        match sent {
-            Some(len) => {
-                dbg_print!(
-                    level::TRACE,
-                    "{vc:?}: PADI on binding {} for {:?}",
-                    binding.slot,
-                    core::str::from_utf8(service.as_bytes()).unwrap_or("?")
-                );
-                send_frame(binding, &scratch.tx[..len]);
+        drop(replaced);
+        let (mut open, mut started) = (0, 0);
+        for slot in 0..MAX_BINDINGS as u16 {
+            let Some(binding) = lower::binding(BindingId(slot)) else {
+                continue;
+            };
+            open += 1;
+            if self.start_client(lock, vc, binding, service.as_bytes(), &mut scratch.tx) {
+                started += 1;
             }
-            None => {
-                adapter.engine.session_down(vc, DownCause::Timeout, egress);
-            }
+        }
+        if started > 0 {
+            return;
+        }
+        let ended = self.take_dial(lock, vc);
+        drop(ended);
+        // No binding, or every client refused the call's settings (logged by start_client).
+        let cause = if open == 0 {
+            dbg_print!(
+                level::WARNING,
+                "{vc:?}: line {} cannot dial: no Ethernet binding",
+                line.0
+            );
+            DownCause::LowerUnbind
+        } else {
+            DownCause::Timeout
+        };
+        adapter.engine.session_down(vc, cause, egress);
+    }
+
+    /// Takes the dial of `vc` out of its line's slot (freed by the caller, with no lock held).
+    fn take_dial(
+        &self,
+        lock: &OrderedLock<Line, Option<Dial>, NdisPlatform>,
+        vc: VcId,
+    ) -> Option<Dial> {
+        let mut entry = Entry::<NdisPlatform>::new();
+        let mut dial = entry.ctx().lock(lock);
+        if dial.as_ref().is_some_and(|d| d.vc == vc) {
+            dial.take()
+        } else {
+            None
         }
     }
 
     /// The engine's `CancelDial`: the call was closed before its session came up.
     pub fn cancel_dial(&self, vc: VcId, line: LineId) {
-        let Some(lock) = self.dials.get(line.0 as usize) else {
-            return;
-        };
-        let mut entry = Entry::<NdisPlatform>::new();
-        let mut dial = entry.ctx().lock(lock);
-        if dial.as_ref().is_some_and(|d| d.vc == vc) {
-            *dial = None;
+        if let Some(lock) = self.dials.get(line.0 as usize) {
+            let cancelled = self.take_dial(lock, vc);
+            drop(cancelled);
         }
     }
 
@@ -332,12 +534,10 @@ impl Transport {
         };
         let mut padt = None;
         for lock in self.dials.iter() {
-            let mut entry = Entry::<NdisPlatform>::new();
-            let mut dial = entry.ctx().lock(lock);
-            if dial.as_ref().is_some_and(|d| d.vc == vc) {
-                if let Some(mut ended) = dial.take() {
-                    padt = ended.client.close(&mut scratch.tx, None);
-                }
+            if let Some(mut ended) = self.take_dial(lock, vc) {
+                padt = ended
+                    .chosen_client()
+                    .and_then(|client| client.close(&mut scratch.tx, None));
                 break;
             }
         }
@@ -466,14 +666,31 @@ impl Transport {
         if matches!(code, Code::Pado | Code::Pads | Code::Padt) {
             for (line, lock) in self.dials.iter().enumerate() {
                 let Scratch { frame, tx } = &mut *scratch;
-                let (vc, output) = {
+                let (vc, output, chose) = {
                     let mut entry = Entry::<NdisPlatform>::new();
                     let mut dial = entry.ctx().lock(lock);
-                    let Some(dial) = dial.as_mut().filter(|d| d.binding == binding.id()) else {
+                    let Some(dial) = dial.as_mut() else {
                         continue;
                     };
-                    (dial.vc, dial.client.handle_frame(now, &frame[..len], tx))
+                    let Some(client) = dial.client_mut(binding.slot) else {
+                        continue;
+                    };
+                    let output = client.handle_frame(now, &frame[..len], tx);
+                    let requesting = client.state() == ClientState::Requesting;
+                    // The first PADO any binding's client took: PADR here, nowhere else.
+                    let chose = dial.searching() && requesting;
+                    if chose {
+                        dial.choose(binding.slot);
+                    }
+                    (dial.vc, output, chose)
                 };
+                if chose {
+                    dbg_print!(
+                        level::TRACE,
+                        "{vc:?}: PADO taken on binding {}, PADR there only",
+                        binding.slot
+                    );
+                }
                 if let Some(sent) = output.transmit {
                     send_frame(binding, &tx[..sent]);
                 }
@@ -619,9 +836,7 @@ impl Transport {
                 }
             }
             ClientEvent::Failed(failure) => {
-                dbg_print!(level::WARNING, "{vc:?}: discovery failed: {failure}");
-                self.cancel_dial(vc, line);
-                adapter.engine.session_down(vc, DownCause::Timeout, egress);
+                self.client_failed(adapter, binding.slot, line, vc, failure, egress);
             }
             ClientEvent::Terminated(_) => {
                 dbg_print!(level::TRACE, "{vc:?}: PADT from the access concentrator");
@@ -633,59 +848,96 @@ impl Transport {
         }
     }
 
-    /// Retransmits PADI/PADR whose timeout passed; fails dials that ran out of attempts.
+    /// The client on binding `slot` gave up: the dial fails once no client is left (the
+    /// chosen binding's client is the only one left once a PADO was taken).
+    fn client_failed(
+        &self,
+        adapter: &Adapter,
+        slot: u16,
+        line: LineId,
+        vc: VcId,
+        failure: Failure,
+        egress: &mut DriverEgress<'_>,
+    ) {
+        let Some(lock) = self.dials.get(line.0 as usize) else {
+            return;
+        };
+        let ended = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut dial = entry.ctx().lock(lock);
+            let last = dial
+                .as_mut()
+                .is_some_and(|d| d.vc == vc && d.drop_client(slot, failure));
+            if last { dial.take() } else { None }
+        };
+        match ended {
+            Some(ended) => {
+                let reason = ended.failure.unwrap_or(failure);
+                dbg_print!(level::WARNING, "{vc:?}: discovery failed: {reason}");
+                drop(ended);
+                adapter.engine.session_down(vc, DownCause::Timeout, egress);
+            }
+            None => dbg_print!(
+                level::TRACE,
+                "{vc:?}: discovery on binding {slot} gave up: {failure}"
+            ),
+        }
+    }
+
+    /// Retransmits PADI/PADR whose timeout passed, per binding's client; fails the clients
+    /// (and with the last one the dial) that ran out of attempts.
     ///
     /// IRQL: DISPATCH_LEVEL.
     fn on_tick(&self, adapter: &Adapter) {
         let now = now();
         let mut scratch = None;
         for (line, lock) in self.dials.iter().enumerate() {
-            let due = {
-                let mut entry = Entry::<NdisPlatform>::new();
-                let dial = entry.ctx().lock(lock);
-                dial.as_ref()
-                    .and_then(|d| d.client.poll_timeout())
-                    .is_some_and(|deadline| deadline <= now)
-            };
-            if !due {
-                continue;
-            }
-            if scratch.is_none() {
-                scratch = Self::scratch(adapter);
-            }
-            let Some(scratch) = scratch.as_mut() else {
-                return;
-            };
-            let step = {
-                let mut entry = Entry::<NdisPlatform>::new();
-                let mut dial = entry.ctx().lock(lock);
-                dial.as_mut().map(|d| {
-                    (
-                        d.vc,
-                        d.binding,
-                        d.client.handle_timeout(now, &mut scratch.tx),
-                    )
-                })
-            };
-            let Some((vc, binding_id, output)) = step else {
-                continue;
-            };
-            let Some(binding) = lower::binding(binding_id) else {
-                continue;
-            };
-            if let Some(len) = output.transmit {
-                send_frame(binding, &scratch.tx[..len]);
-            }
-            if let Some(event) = output.event {
+            for slot in 0..MAX_BINDINGS as u16 {
+                let due = {
+                    let mut entry = Entry::<NdisPlatform>::new();
+                    let mut dial = entry.ctx().lock(lock);
+                    dial.as_mut()
+                        .and_then(|d| d.client_mut(slot))
+                        .and_then(|c| c.poll_timeout())
+                        .is_some_and(|deadline| deadline <= now)
+                };
+                if !due {
+                    continue;
+                }
+                if scratch.is_none() {
+                    scratch = Self::scratch(adapter);
+                }
+                let Some(scratch) = scratch.as_mut() else {
+                    return;
+                };
+                let step = {
+                    let mut entry = Entry::<NdisPlatform>::new();
+                    let mut dial = entry.ctx().lock(lock);
+                    dial.as_mut().and_then(|d| {
+                        let vc = d.vc;
+                        let client = d.client_mut(slot)?;
+                        Some((vc, client.handle_timeout(now, &mut scratch.tx)))
+                    })
+                };
+                let Some((vc, output)) = step else {
+                    continue;
+                };
+                let line = LineId(line as u32);
                 let mut egress = DriverEgress::new(adapter);
-                self.client_event(
-                    adapter,
-                    binding,
-                    LineId(line as u32),
-                    vc,
-                    event,
-                    &mut egress,
-                );
+                let Some(binding) = lower::binding(BindingId(slot)) else {
+                    // The binding left and its client with it; a client that outlived it (it
+                    // joined as the binding was closing) gives up here.
+                    if let Some(ClientEvent::Failed(failure)) = output.event {
+                        self.client_failed(adapter, slot, line, vc, failure, &mut egress);
+                    }
+                    continue;
+                };
+                if let Some(len) = output.transmit {
+                    send_frame(binding, &scratch.tx[..len]);
+                }
+                if let Some(event) = output.event {
+                    self.client_event(adapter, binding, line, vc, event, &mut egress);
+                }
             }
         }
     }

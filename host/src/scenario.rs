@@ -5,6 +5,7 @@
 
 mod call_churn;
 mod call_faults;
+mod discovery;
 mod multi_nb;
 mod ras;
 
@@ -88,6 +89,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "answer-wire",
         "bind an Ethernet adapter whose wire ends in a PPPoE client, answer its call on a SAP, PPP both ways, the client hangs up",
+    ),
+    (
+        "answer-many",
+        "listen on PPPoE lines 0..<lines>, <clients> PPPoE clients on their own MACs dial in on one binding at once, every dispatched call is accepted, then they hang up",
+    ),
+    (
+        "dial-search",
+        "bind two Ethernet adapters with a PPPoE AC behind the <second|both|none> of them, dial PPPoE line 0: the dial searches both",
     ),
     (
         "driver-entry-faults",
@@ -220,6 +229,17 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             answer_wire();
+            adapter_down();
+            unload(&driver);
+        }
+        "answer-many" | "dial-search" => {
+            driver_entry(&driver);
+            adapter_up();
+            if name == "answer-many" {
+                discovery::answer_many(args);
+            } else {
+                discovery::dial_search(args);
+            }
             adapter_down();
             unload(&driver);
         }

@@ -72,7 +72,7 @@ fn an_empty_key_gives_the_defaults_two_pppoe_lines_and_one_loopback_pair() {
     assert_eq!(
         adapter_up_line(&outcome),
         "adapter up: 2 PPPoE lines, 1 loopback pairs, AC-Name \"rswan\", Service-Name \"\", \
-         answering on, 8 sessions per binding, 4 per peer"
+         answering on, 64 sessions per binding, 4 per peer"
     );
 }
 
@@ -124,7 +124,7 @@ fn values_out_of_range_fall_back_to_their_defaults_with_a_warning_each() {
             "\"ServiceName\"=dword:00000001",
             "\"AcName\"=\"\"",
             "\"AnswerIncoming\"=dword:00000007",
-            "\"MaxSessions\"=dword:00000009",
+            "\"MaxSessions\"=dword:00000041",
             "\"MaxSessionsPerPeer\"=dword:00000000",
         ],
         "tapi-caps",
@@ -139,14 +139,14 @@ fn values_out_of_range_fall_back_to_their_defaults_with_a_warning_each() {
             "registry: ServiceName has the wrong registry type; using \"\"",
             "registry: AcName is 0 bytes, fewer than 1; using \"rswan\"",
             "registry: AnswerIncoming = 7 is out of range 0..=1; using 1",
-            "registry: MaxSessions = 9 is out of range 1..=8; using 8",
-            "registry: MaxSessionsPerPeer = 0 is out of range 1..=8; using 4",
+            "registry: MaxSessions = 65 is out of range 1..=64; using 64",
+            "registry: MaxSessionsPerPeer = 0 is out of range 1..=64; using 4",
         ]
     );
     assert_eq!(
         adapter_up_line(&outcome),
         "adapter up: 2 PPPoE lines, 2 loopback pairs, AC-Name \"rswan\", Service-Name \"\", \
-         answering on, 8 sessions per binding, 4 per peer"
+         answering on, 64 sessions per binding, 4 per peer"
     );
 }
 

@@ -11,7 +11,7 @@ use rswan_packet_socket::{MAX_FRAME_BYTES, PacketSocket};
 use rswan_pppoe::wire::ethernet::{ETHERTYPE_DISCOVERY, ETHERTYPE_SESSION};
 use rswan_pppoe::{
     AcEvent, AccessConcentrator, Client, ClientConfig, ClientEvent, Failure, HEADER_ROOM, Instant,
-    MacAddr, Output, PeerError, Session, TX_BUFFER_LEN, TxBuffer,
+    MacAddr, Output, PeerError, Session, SessionSlot, TX_BUFFER_LEN, TxBuffer,
 };
 
 use crate::lwip::FramedPipe;
@@ -154,9 +154,9 @@ pub struct AnswerProgress<'a> {
 
 /// Runs rswan's access concentrator on the wire until `done` says so (checked between
 /// frames) or `timeout` passes; returns every event it reported, in order.
-pub fn answer<const N: usize>(
+pub fn answer<S: AsRef<[SessionSlot]> + AsMut<[SessionSlot]>>(
     wire: &mut Wire,
-    ac: &mut AccessConcentrator<N>,
+    ac: &mut AccessConcentrator<S>,
     timeout: Duration,
     mut done: impl FnMut(AnswerProgress<'_>) -> bool,
 ) -> Result<Vec<AcEvent>, Vec<AcEvent>> {
@@ -257,12 +257,12 @@ impl SessionEndpoint for Client {
 
 /// The access concentrator's side of one of its sessions.
 #[derive(Debug)]
-pub struct AcSession<'a, const N: usize> {
-    pub ac: &'a mut AccessConcentrator<N>,
+pub struct AcSession<'a, S> {
+    pub ac: &'a mut AccessConcentrator<S>,
     pub session: Session,
 }
 
-impl<const N: usize> SessionEndpoint for AcSession<'_, N> {
+impl<S: AsRef<[SessionSlot]> + AsMut<[SessionSlot]>> SessionEndpoint for AcSession<'_, S> {
     fn session(&self) -> Session {
         self.session
     }

@@ -13,16 +13,16 @@ use rswan_e2e::lwip::{Auth, LwipOptions, ServerAddresses, wait_ipcp_up};
 use rswan_e2e::netns::TestNet;
 use rswan_e2e::peers::{lwip_behind_pppoe_relay, pppoe_discover};
 use rswan_e2e::pppoe_link::{AcSession, Wire, answer, random_key, relay};
-use rswan_pppoe::{AcConfig, AcEvent, AccessConcentrator, MacAddr};
+use rswan_pppoe::{AcConfig, AcEvent, AccessConcentrator, MacAddr, SessionSlot};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 const FIRST_SESSION_ID: u16 = 0x2a17;
 
-fn access_concentrator(wire: &Wire) -> AccessConcentrator<8> {
+fn access_concentrator(wire: &Wire) -> AccessConcentrator<[SessionSlot; 8]> {
     let mut config = AcConfig::new(wire.mac(), b"rswanAC", random_key()).expect("config");
     config.services.push(b"TestSvc").expect("one service");
     config.first_session_id = FIRST_SESSION_ID;
-    AccessConcentrator::new(config).expect("AC")
+    AccessConcentrator::new(config, [SessionSlot::FREE; 8]).expect("AC")
 }
 
 #[test]

@@ -13,7 +13,7 @@
 //! | `ServiceName` | REG_SZ | 0..=128 bytes of UTF-8 | "" | the Service-Name the access concentrator offers; empty: any |
 //! | `AcName` | REG_SZ | 1..=128 bytes of UTF-8 | "rswan" | the AC-Name of its PADO, PADS and PADT |
 //! | `AnswerIncoming` | REG_DWORD | 0 or 1 | 1 | 1: answer PPPoE clients and offer their calls to RAS; 0: dial out only |
-//! | `MaxSessions` | REG_DWORD | 1..=8 | 8 | sessions the access concentrator holds at once on one Ethernet binding |
+//! | `MaxSessions` | REG_DWORD | 1..=64 | 64 | sessions the access concentrator holds at once on one Ethernet binding |
 //! | `MaxSessionsPerPeer` | REG_DWORD | 1..=`MaxSessions` | 4, at most `MaxSessions` | of those, sessions one peer MAC address may hold |
 //!
 //! Two rules join values: `PppoeLines` and `LoopbackPairs` both 0 leave the adapter without a
@@ -115,16 +115,17 @@ pub const ANSWER_INCOMING: Setting = setting!(
         default: 1
     }
 );
-/// Sessions the access concentrator's table holds on one binding: the most `MaxSessions` may
-/// ask for (the driver sizes the table with it).
-pub const SESSION_TABLE: u32 = 8;
+/// The most `MaxSessions` may ask for. Each incoming session rings on a listening PPPoE line,
+/// so more sessions than the most `PppoeLines` allows could never all be answered. The driver
+/// sizes each binding's session table from `MaxSessions` as read, in pool memory.
+pub const SESSIONS_PER_BINDING_LIMIT: u32 = 64;
 
 pub const MAX_SESSIONS: Setting = setting!(
     "MaxSessions",
     Kind::Dword {
         min: 1,
-        max: SESSION_TABLE,
-        default: SESSION_TABLE
+        max: SESSIONS_PER_BINDING_LIMIT,
+        default: SESSIONS_PER_BINDING_LIMIT
     }
 );
 /// Its maximum is `MaxSessions` as read; `max` here is that of `MaxSessions`.
@@ -132,7 +133,7 @@ pub const MAX_SESSIONS_PER_PEER: Setting = setting!(
     "MaxSessionsPerPeer",
     Kind::Dword {
         min: 1,
-        max: SESSION_TABLE,
+        max: SESSIONS_PER_BINDING_LIMIT,
         default: 4
     }
 );

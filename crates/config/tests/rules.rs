@@ -82,7 +82,7 @@ fn an_empty_key_gives_the_documented_defaults_without_a_warning() {
     assert_eq!(settings.service_name.as_str(), "");
     assert_eq!(settings.ac_name.as_str(), "rswan");
     assert!(settings.answer_incoming);
-    assert_eq!(settings.max_sessions, 8);
+    assert_eq!(settings.max_sessions, 64);
     assert_eq!(settings.max_sessions_per_peer, 4);
 }
 
@@ -108,7 +108,7 @@ fn each_dword_takes_its_bounds_and_refuses_what_lies_past_them() {
         (PPPOE_LINES.name, 0, 64, 2),
         (LOOPBACK_PAIRS.name, 0, 32, 1),
         (ANSWER_INCOMING.name, 0, 1, 1),
-        (MAX_SESSIONS.name, 1, 8, 8),
+        (MAX_SESSIONS.name, 1, 64, 64),
     ];
     let field = |settings: &Settings, name: &str| match name {
         "PppoeLines" => settings.pppoe_lines,
@@ -184,7 +184,7 @@ fn no_line_at_all_falls_back_to_both_line_defaults() {
 fn sessions_per_peer_are_bounded_by_max_sessions_as_read() {
     let name = MAX_SESSIONS_PER_PEER.name;
     // Within 1..=MaxSessions.
-    for (max, per_peer) in [(8, 1), (8, 8), (3, 3)] {
+    for (max, per_peer) in [(8, 1), (8, 8), (3, 3), (64, 64), (64, 20)] {
         let (settings, warnings) = load_table(
             Table::default()
                 .dword("MaxSessions", max)
@@ -197,20 +197,34 @@ fn sessions_per_peer_are_bounded_by_max_sessions_as_read() {
     let (settings, warnings) = load_table(Table::default().dword("MaxSessions", 2).dword(name, 3));
     assert_eq!(settings.max_sessions_per_peer, 2);
     assert_eq!(warnings, [out_of_range(name, 3, 1, 2, 2)]);
-    // 0, and above the table size.
-    for value in [0, 9] {
+    // 0, and above the most MaxSessions allows.
+    for value in [0, 65] {
         let (settings, warnings) = load_table(Table::default().dword(name, value));
         assert_eq!(settings.max_sessions_per_peer, 4);
-        assert_eq!(warnings, [out_of_range(name, value, 1, 8, 4)]);
+        assert_eq!(warnings, [out_of_range(name, value, 1, 64, 4)]);
     }
     // A MaxSessions that was refused is replaced before it bounds MaxSessionsPerPeer.
     let (settings, warnings) =
         load_table(Table::default().dword("MaxSessions", 100).dword(name, 6));
     assert_eq!(
         (settings.max_sessions, settings.max_sessions_per_peer),
-        (8, 6)
+        (64, 6)
     );
-    assert_eq!(warnings, [out_of_range("MaxSessions", 100, 1, 8, 8)]);
+    assert_eq!(warnings, [out_of_range("MaxSessions", 100, 1, 64, 64)]);
+}
+
+#[test]
+fn max_sessions_reaches_as_far_as_the_lines_an_incoming_session_rings_on() {
+    // Each incoming session rings on its own listening PPPoE line: the session limit and the
+    // line limit are the same number.
+    let Kind::Dword { max: lines, .. } = PPPOE_LINES.kind else {
+        panic!("PppoeLines is a DWORD")
+    };
+    let Kind::Dword { max: sessions, .. } = MAX_SESSIONS.kind else {
+        panic!("MaxSessions is a DWORD")
+    };
+    assert_eq!(sessions, lines);
+    assert_eq!(sessions, rswan_config::SESSIONS_PER_BINDING_LIMIT);
 }
 
 #[test]

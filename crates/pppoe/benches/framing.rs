@@ -5,7 +5,9 @@ use std::hint::black_box;
 use std::time::Instant as Clock;
 
 use rswan_pppoe::client::{ClientConfig, TX_BUFFER_LEN};
-use rswan_pppoe::{AcConfig, AccessConcentrator, Client, HEADER_ROOM, Instant, MacAddr, Session};
+use rswan_pppoe::{
+    AcConfig, AccessConcentrator, Client, HEADER_ROOM, Instant, MacAddr, Session, SessionSlot,
+};
 
 const FRAME: usize = 1500;
 const ROUNDS: u32 = 2_000_000;
@@ -78,7 +80,7 @@ fn main() {
     let padi = tx[..padi_len].to_vec();
     let mut ac_config = AcConfig::new(local, b"bench-ac", [7; 16]).expect("valid AC config");
     ac_config.padi_rate = None;
-    let mut ac = AccessConcentrator::<64>::new(ac_config).expect("AC starts");
+    let mut ac = AccessConcentrator::new(ac_config, [SessionSlot::FREE; 64]).expect("AC starts");
     let mut reply = [0u8; TX_BUFFER_LEN];
     let padi_time = per_call(|| {
         let out = ac.handle_frame(Instant::ZERO, black_box(&padi), &mut reply);

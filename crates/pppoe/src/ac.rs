@@ -2,8 +2,10 @@
 //!
 //! Sans-IO like the client. Discovery costs no memory per peer until a PADR carries a valid
 //! AC-Cookie: the cookie is SipHash-2-4 of the peer's MAC under a secret key, so the AC keeps
-//! nothing per PADI and checks a PADR by recomputing it. Sessions live in a table of fixed
-//! capacity `N`.
+//! nothing per PADI and checks a PADR by recomputing it. Sessions live in a table whose
+//! storage the caller provides (smoltcp's idiom for socket buffers): an array for a fixed
+//! capacity, a borrowed slice, or pool memory sized at run time (the driver's `MaxSessions`);
+//! the AC itself never allocates.
 
 use core::time::Duration;
 
@@ -83,7 +85,7 @@ pub struct AcConfig {
     pub services: ServiceList,
     /// The secret of the AC-Cookie; pick it at random when the AC starts.
     pub cookie_key: [u8; 16],
-    /// Sessions open at once (at most the table capacity `N`).
+    /// Sessions open at once (at most the table's capacity).
     pub max_sessions: usize,
     /// Sessions open at once for one peer MAC.
     pub max_sessions_per_peer: usize,
@@ -135,6 +137,16 @@ pub enum AcEvent {
     },
 }
 
+/// One slot of an AC's session table; the caller provides the table (see
+/// [`AccessConcentrator::new`]), so it can live wherever the caller's memory does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionSlot(Option<Entry>);
+
+impl SessionSlot {
+    /// A free slot, for building tables: `[SessionSlot::FREE; 8]`.
+    pub const FREE: SessionSlot = SessionSlot(None);
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     session: Session,
@@ -166,31 +178,38 @@ impl TokenBucket {
     }
 }
 
-/// An access concentrator with room for `N` sessions.
+/// An access concentrator whose session table is `S`: `[SessionSlot; N]`,
+/// `&mut [SessionSlot]`, `Box<[SessionSlot]>`, or anything else that lends a slice of slots.
 #[derive(Debug, Clone)]
-pub struct AccessConcentrator<const N: usize> {
+pub struct AccessConcentrator<S> {
     config: AcConfig,
-    sessions: [Option<Entry>; N],
+    sessions: S,
     next_id: u16,
     padi_bucket: TokenBucket,
     counters: Counters,
 }
 
-impl<const N: usize> AccessConcentrator<N> {
-    pub fn new(config: AcConfig) -> Result<Self, ConfigError> {
+impl<S: AsRef<[SessionSlot]> + AsMut<[SessionSlot]>> AccessConcentrator<S> {
+    /// An AC holding its sessions in `table`: its length is the capacity, and whatever the
+    /// slots held before is forgotten.
+    pub fn new(config: AcConfig, mut table: S) -> Result<Self, ConfigError> {
         if !config.local_mac.is_unicast() {
             return Err(ConfigError::LocalMacNotUnicast);
         }
-        if N == 0 || config.max_sessions == 0 || config.max_sessions_per_peer == 0 {
+        if table.as_ref().is_empty()
+            || config.max_sessions == 0
+            || config.max_sessions_per_peer == 0
+        {
             return Err(ConfigError::NoSessions);
         }
         if config.max_payload.is_some_and(|m| m < DEFAULT_MAX_PAYLOAD) {
             return Err(ConfigError::MaxPayloadTooSmall);
         }
+        table.as_mut().fill(SessionSlot::FREE);
         let burst = config.padi_rate.map_or(0, |r| u64::from(r.burst));
         Ok(AccessConcentrator {
             config,
-            sessions: [None; N],
+            sessions: table,
             next_id: config.first_session_id,
             padi_bucket: TokenBucket {
                 milli_tokens: burst.saturating_mul(1000),
@@ -198,6 +217,27 @@ impl<const N: usize> AccessConcentrator<N> {
             },
             counters: Counters::default(),
         })
+    }
+
+    /// Sessions the table holds at most.
+    pub fn capacity(&self) -> usize {
+        self.sessions.as_ref().len()
+    }
+
+    /// The AC's table back (to free it or to reuse it).
+    pub fn into_table(self) -> S {
+        self.sessions
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.sessions
+            .as_ref()
+            .iter()
+            .filter_map(|slot| slot.0.as_ref())
+    }
+
+    fn slots_mut(&mut self) -> &mut [SessionSlot] {
+        self.sessions.as_mut()
     }
 
     pub fn config(&self) -> &AcConfig {
@@ -210,11 +250,11 @@ impl<const N: usize> AccessConcentrator<N> {
 
     /// The open sessions.
     pub fn sessions(&self) -> impl Iterator<Item = Session> + '_ {
-        self.sessions.iter().flatten().map(|e| e.session)
+        self.entries().map(|e| e.session)
     }
 
     pub fn session_count(&self) -> usize {
-        self.sessions.iter().flatten().count()
+        self.entries().count()
     }
 
     /// The open session with this id.
@@ -271,10 +311,10 @@ impl<const N: usize> AccessConcentrator<N> {
         tx: &mut TxBuffer,
     ) -> Option<usize> {
         let slot = self
-            .sessions
+            .slots_mut()
             .iter_mut()
-            .find(|e| e.is_some_and(|e| e.session.id == id))?;
-        let entry = slot.take()?;
+            .find(|slot| slot.0.is_some_and(|e| e.session.id == id))?;
+        let entry = slot.0.take()?;
         let written = self.write_padt(entry.session, generic_error, tx);
         self.emitted(written)
     }
@@ -285,7 +325,7 @@ impl<const N: usize> AccessConcentrator<N> {
     pub fn decapsulate<'f>(&mut self, frame: &'f [u8]) -> Result<(Session, &'f [u8]), Error> {
         let result = self.find_session_of(frame);
         match result {
-            Ok(index) => match self.sessions[index].as_mut() {
+            Ok(index) => match self.slots_mut()[index].0.as_mut() {
                 Some(entry) => {
                     let payload = entry.session.decapsulate(frame);
                     if payload.is_ok() {
@@ -306,8 +346,8 @@ impl<const N: usize> AccessConcentrator<N> {
             return Err(Error::NotForUs);
         }
         let mut wrong_peer = false;
-        for (i, entry) in self.sessions.iter().enumerate() {
-            if let Some(e) = entry
+        for (i, slot) in self.sessions.as_ref().iter().enumerate() {
+            if let Some(e) = &slot.0
                 && e.session.id == parsed.session_id
             {
                 if e.session.peer == parsed.src {
@@ -368,7 +408,7 @@ impl<const N: usize> AccessConcentrator<N> {
                 .map_or(Output::none(), Output::transmit);
         }
         let digest = d.host_uniq.map(|h| siphash24(&self.config.cookie_key, h));
-        let repeated = self.sessions.iter().flatten().find(|e| {
+        let repeated = self.entries().find(|e| {
             e.session.peer == d.src
                 && e.host_uniq_digest == digest
                 && !e.traffic_seen
@@ -384,7 +424,11 @@ impl<const N: usize> AccessConcentrator<N> {
         }
         let open = self.session_count();
         let of_peer = self.sessions().filter(|s| s.peer == d.src).count();
-        let free_slot = self.sessions.iter().position(Option::is_none);
+        let free_slot = self
+            .sessions
+            .as_ref()
+            .iter()
+            .position(|slot| slot.0.is_none());
         let slot = match free_slot {
             Some(slot) if open < self.config.max_sessions => slot,
             _ => {
@@ -410,12 +454,12 @@ impl<const N: usize> AccessConcentrator<N> {
         let Some(len) = self.emitted(written) else {
             return Output::none();
         };
-        self.sessions[slot] = Some(Entry {
+        self.slots_mut()[slot] = SessionSlot(Some(Entry {
             session,
             host_uniq_digest: digest,
             opened_at: now,
             traffic_seen: false,
-        });
+        }));
         Output {
             transmit: Some(len),
             event: Some(AcEvent::SessionOpened {
@@ -432,11 +476,11 @@ impl<const N: usize> AccessConcentrator<N> {
     }
 
     fn on_padt(&mut self, d: &Discovery<'_>) -> Output<AcEvent> {
-        let found = self
-            .sessions
-            .iter_mut()
-            .find(|e| e.is_some_and(|e| e.session.id == d.session_id && e.session.peer == d.src));
-        match found.and_then(Option::take) {
+        let found = self.slots_mut().iter_mut().find(|slot| {
+            slot.0
+                .is_some_and(|e| e.session.id == d.session_id && e.session.peer == d.src)
+        });
+        match found.and_then(|slot| slot.0.take()) {
             Some(entry) => Output::event(AcEvent::SessionClosed {
                 session: entry.session,
                 error: PeerError::from_discovery(d),
@@ -450,8 +494,9 @@ impl<const N: usize> AccessConcentrator<N> {
 
     /// A fresh session id: the next in sequence that is neither 0, 0xffff nor in use.
     fn allocate_id(&mut self) -> Option<u16> {
-        // Among N + 2 consecutive candidates at most N are in use and 2 are reserved.
-        for _ in 0..N.saturating_add(3) {
+        // Among capacity + 2 consecutive candidates at most capacity are in use and 2 are
+        // reserved.
+        for _ in 0..self.capacity().saturating_add(3) {
             let id = self.next_id;
             self.next_id = self.next_id.wrapping_add(1);
             let in_use = self.sessions().any(|s| s.id == id);

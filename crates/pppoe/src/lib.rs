@@ -24,7 +24,7 @@ pub mod siphash;
 pub mod time;
 pub mod wire;
 
-pub use ac::{AcConfig, AcEvent, AccessConcentrator, RateLimit, ServiceList};
+pub use ac::{AcConfig, AcEvent, AccessConcentrator, RateLimit, ServiceList, SessionSlot};
 pub use bytes::{ErrorText, FixedBytes, Name};
 pub use client::{
     Client, ClientConfig, ClientEvent, ClientState, ConfigError, Failure, TX_BUFFER_LEN, TxBuffer,

@@ -5,14 +5,16 @@ use rswan_pppoe::client::{ClientConfig, TX_BUFFER_LEN};
 use rswan_pppoe::wire::{Code, Discovery, DiscoveryWriter, Error, MacAddr, TagType};
 use rswan_pppoe::{
     AcConfig, AcEvent, AccessConcentrator, Client, ClientEvent, ClientState, Counters, Failure,
-    HEADER_ROOM, Instant, PeerErrorKind, RateLimit, Session,
+    HEADER_ROOM, Instant, PeerErrorKind, RateLimit, Session, SessionSlot,
 };
 
 const CLIENT_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
 const AC_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0xac]);
 const STRANGER: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x66]);
 
-type Ac = AccessConcentrator<4>;
+type Ac = AccessConcentrator<[SessionSlot; 4]>;
+
+const TABLE: [SessionSlot; 4] = [SessionSlot::FREE; 4];
 
 fn frame(
     dst: MacAddr,
@@ -42,7 +44,7 @@ fn padi(src: MacAddr) -> Vec<u8> {
 }
 
 fn ac() -> Ac {
-    Ac::new(AcConfig::new(AC_MAC, b"ac", [9; 16]).unwrap()).unwrap()
+    Ac::new(AcConfig::new(AC_MAC, b"ac", [9; 16]).unwrap(), TABLE).unwrap()
 }
 
 /// Feeds `bytes` to a fresh AC and returns its counters; asserts nothing was answered.
@@ -428,7 +430,7 @@ fn padi_flood_is_rate_limited_and_leaves_no_state() {
         per_second: 10,
         burst: 5,
     });
-    let mut ac = Ac::new(config).unwrap();
+    let mut ac = Ac::new(config, TABLE).unwrap();
     let mut tx = [0u8; TX_BUFFER_LEN];
     let mut answered = 0;
     // 10 000 PADIs from distinct MACs over one second.
@@ -493,7 +495,7 @@ fn padr_flood_without_a_valid_cookie_opens_nothing() {
 fn per_peer_session_limit_refuses_with_ac_system_error() {
     let mut config = AcConfig::new(AC_MAC, b"ac", [9; 16]).unwrap();
     config.max_sessions_per_peer = 2;
-    let mut ac = Ac::new(config).unwrap();
+    let mut ac = Ac::new(config, TABLE).unwrap();
     let cookie = ac.cookie_for(CLIENT_MAC);
     let mut tx = [0u8; TX_BUFFER_LEN];
     let mut opened = 0;
@@ -543,7 +545,7 @@ fn full_table_refuses_and_ids_are_fresh_nonzero_and_skip_reserved() {
     let mut config = AcConfig::new(AC_MAC, b"ac", [9; 16]).unwrap();
     config.first_session_id = 0xfffe;
     config.max_sessions_per_peer = 10;
-    let mut ac = Ac::new(config).unwrap();
+    let mut ac = Ac::new(config, TABLE).unwrap();
     let cookie = ac.cookie_for(CLIENT_MAC);
     let mut tx = [0u8; TX_BUFFER_LEN];
     let mut ids = Vec::new();
@@ -680,7 +682,7 @@ fn service_name_error_in_a_pado_is_the_failure_reason_with_its_text() {
 fn padr_for_a_service_not_offered_gets_a_service_name_error() {
     let mut config = AcConfig::new(AC_MAC, b"ac", [9; 16]).unwrap();
     config.services.push(b"gold").unwrap();
-    let mut ac = Ac::new(config).unwrap();
+    let mut ac = Ac::new(config, TABLE).unwrap();
     let padr = frame(
         AC_MAC,
         CLIENT_MAC,

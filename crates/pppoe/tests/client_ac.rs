@@ -8,11 +8,13 @@ use rswan_pppoe::client::{ClientConfig, TX_BUFFER_LEN};
 use rswan_pppoe::wire::{Code, Discovery};
 use rswan_pppoe::{
     AcConfig, AcEvent, AccessConcentrator, Client, ClientEvent, ClientState, Failure, HEADER_ROOM,
-    Instant, MacAddr, PeerErrorKind,
+    Instant, MacAddr, PeerErrorKind, SessionSlot,
 };
 
 const CLIENT_MAC: MacAddr = MacAddr([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
 const AC_MAC: MacAddr = MacAddr([0x02, 0x00, 0x00, 0x00, 0x00, 0xac]);
+/// A session table of eight slots, lent to each AC by value.
+const TABLE: [SessionSlot; 8] = [SessionSlot::FREE; 8];
 
 fn ac_config() -> AcConfig {
     let mut config = AcConfig::new(AC_MAC, b"rswan-ac", [0x42; 16]).unwrap();
@@ -23,14 +25,14 @@ fn ac_config() -> AcConfig {
 
 struct Pair {
     client: Client,
-    ac: AccessConcentrator<8>,
+    ac: AccessConcentrator<[SessionSlot; 8]>,
     now: Instant,
     /// Last frame the client sent.
     from_client: Vec<u8>,
 }
 
 impl Pair {
-    fn start(config: ClientConfig, ac: AccessConcentrator<8>) -> Pair {
+    fn start(config: ClientConfig, ac: AccessConcentrator<[SessionSlot; 8]>) -> Pair {
         let mut tx = [0u8; TX_BUFFER_LEN];
         let (client, len) = Client::start(config, Instant::ZERO, &mut tx).unwrap();
         Pair {
@@ -66,7 +68,7 @@ impl Pair {
 #[test]
 fn client_and_ac_agree_on_a_session_and_exchange_ppp_frames() {
     let config = ClientConfig::new(CLIENT_MAC, b"internet", b"uniq-1").unwrap();
-    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config()).unwrap());
+    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config(), TABLE).unwrap());
     let (ac_events, client_events) = pair.run();
 
     let [ClientEvent::Established(client_session)] = client_events[..] else {
@@ -119,7 +121,7 @@ fn client_and_ac_agree_on_a_session_and_exchange_ppp_frames() {
 #[test]
 fn ac_padt_with_generic_error_terminates_the_client_with_its_text() {
     let config = ClientConfig::new(CLIENT_MAC, b"", b"").unwrap();
-    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config()).unwrap());
+    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config(), TABLE).unwrap());
     let (_, events) = pair.run();
     let [ClientEvent::Established(session)] = events[..] else {
         panic!("{events:?}")
@@ -176,7 +178,7 @@ fn padi_retries_double_the_timeout_then_fail_with_no_access_concentrator() {
 #[test]
 fn unoffered_service_gets_no_pado_and_the_client_reports_no_access_concentrator() {
     let config = ClientConfig::new(CLIENT_MAC, b"video", b"u").unwrap();
-    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config()).unwrap());
+    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config(), TABLE).unwrap());
     let (ac_events, client_events) = pair.run();
     assert!(ac_events.is_empty() && client_events.is_empty());
     assert_eq!(pair.ac.counters().service_unavailable, 1);
@@ -187,7 +189,7 @@ fn unoffered_service_gets_no_pado_and_the_client_reports_no_access_concentrator(
 fn session_limit_refusal_reaches_the_client_as_ac_system_error() {
     let mut config = ac_config();
     config.max_sessions = 1;
-    let mut ac = AccessConcentrator::<8>::new(config).unwrap();
+    let mut ac = AccessConcentrator::new(config, TABLE).unwrap();
     let first = ClientConfig::new(CLIENT_MAC, b"internet", b"first").unwrap();
     let mut pair = Pair::start(first, ac.clone());
     let (_, events) = pair.run();
@@ -212,7 +214,7 @@ fn rfc4638_max_payload_needs_both_sides() {
     let mut config = ClientConfig::new(CLIENT_MAC, b"internet", b"u").unwrap();
     config.max_payload = Some(1500);
     // The AC does not do RFC 4638: 1492.
-    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config()).unwrap());
+    let mut pair = Pair::start(config, AccessConcentrator::new(ac_config(), TABLE).unwrap());
     let (_, events) = pair.run();
     let [ClientEvent::Established(s)] = events[..] else {
         panic!("{events:?}")
@@ -222,7 +224,7 @@ fn rfc4638_max_payload_needs_both_sides() {
     // Both do: the smaller of the two.
     let mut ac = ac_config();
     ac.max_payload = Some(1496);
-    let mut pair = Pair::start(config, AccessConcentrator::new(ac).unwrap());
+    let mut pair = Pair::start(config, AccessConcentrator::new(ac, TABLE).unwrap());
     let (ac_events, events) = pair.run();
     let [ClientEvent::Established(s)] = events[..] else {
         panic!("{events:?}")
@@ -239,7 +241,7 @@ fn lost_pads_repeated_padr_gets_the_same_session() {
     let config = ClientConfig::new(CLIENT_MAC, b"internet", b"u").unwrap();
     let mut tx = [0u8; TX_BUFFER_LEN];
     let (mut client, len) = Client::start(config, Instant::ZERO, &mut tx).unwrap();
-    let mut ac = AccessConcentrator::<8>::new(ac_config()).unwrap();
+    let mut ac = AccessConcentrator::new(ac_config(), TABLE).unwrap();
     let mut reply = [0u8; TX_BUFFER_LEN];
     let pado = ac.handle_frame(Instant::ZERO, &tx[..len], &mut reply);
     let out = client.handle_frame(Instant::ZERO, &reply[..pado.transmit.unwrap()], &mut tx);
@@ -277,7 +279,7 @@ fn padr_retries_then_fail_with_no_session_confirmation() {
     let config = ClientConfig::new(CLIENT_MAC, b"internet", b"u").unwrap();
     let mut tx = [0u8; TX_BUFFER_LEN];
     let (mut client, len) = Client::start(config, Instant::ZERO, &mut tx).unwrap();
-    let mut ac = AccessConcentrator::<8>::new(ac_config()).unwrap();
+    let mut ac = AccessConcentrator::new(ac_config(), TABLE).unwrap();
     let mut reply = [0u8; TX_BUFFER_LEN];
     let pado = ac.handle_frame(Instant::ZERO, &tx[..len], &mut reply);
     let t = Instant::from_millis(1_000);
@@ -298,4 +300,76 @@ fn padr_retries_then_fail_with_no_session_confirmation() {
             );
         }
     }
+}
+
+/// Opens a session for a client with `mac` through `ac`; the client's events.
+fn dial_through<S: AsRef<[SessionSlot]> + AsMut<[SessionSlot]>>(
+    ac: &mut AccessConcentrator<S>,
+    mac: MacAddr,
+) -> Vec<ClientEvent> {
+    let config = ClientConfig::new(mac, b"internet", &mac.0).unwrap();
+    let mut tx = [0u8; TX_BUFFER_LEN];
+    let mut reply = [0u8; TX_BUFFER_LEN];
+    let (mut client, len) = Client::start(config, Instant::ZERO, &mut tx).unwrap();
+    let mut from_client = tx[..len].to_vec();
+    let mut events = Vec::new();
+    while !from_client.is_empty() {
+        let out = ac.handle_frame(Instant::ZERO, &from_client, &mut reply);
+        from_client.clear();
+        let Some(len) = out.transmit else { break };
+        let out = client.handle_frame(Instant::ZERO, &reply[..len], &mut tx);
+        events.extend(out.event);
+        if let Some(len) = out.transmit {
+            from_client = tx[..len].to_vec();
+        }
+    }
+    events
+}
+
+#[test]
+fn a_table_sized_at_run_time_holds_as_many_sessions_as_it_has_slots() {
+    // Pool memory in the driver, a Vec here: the capacity comes from the caller, not a type.
+    let slots = 20;
+    let table = vec![SessionSlot::FREE; slots].into_boxed_slice();
+    let mut ac = AccessConcentrator::new(ac_config(), table).unwrap();
+    assert_eq!(ac.capacity(), slots);
+    for i in 0..slots {
+        let events = dial_through(&mut ac, MacAddr([2, 0, 0, 0, 1, i as u8]));
+        assert!(
+            matches!(events[..], [ClientEvent::Established(_)]),
+            "{i}: {events:?}"
+        );
+    }
+    assert_eq!(ac.session_count(), slots);
+    let mut ids: Vec<u16> = ac.sessions().map(|s| s.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), slots, "session ids are distinct");
+    // The table is full: the next PADR gets the session-limit PADS.
+    let events = dial_through(&mut ac, MacAddr([2, 0, 0, 0, 1, 0xff]));
+    let [ClientEvent::Failed(Failure::Peer(error))] = events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(error.kind, PeerErrorKind::AcSystem);
+    assert_eq!(ac.counters().session_limit, 1);
+}
+
+#[test]
+fn a_borrowed_table_is_cleared_when_lent_again_and_an_empty_one_is_refused() {
+    let mut table = [SessionSlot::FREE; 3];
+    {
+        let mut ac = AccessConcentrator::new(ac_config(), &mut table[..]).unwrap();
+        let events = dial_through(&mut ac, MacAddr([2, 0, 0, 0, 2, 1]));
+        assert!(matches!(events[..], [ClientEvent::Established(_)]));
+        assert_eq!(ac.session_count(), 1);
+    }
+    // The slots still hold that session; a new AC over them starts empty.
+    let ac = AccessConcentrator::new(ac_config(), &mut table[..]).unwrap();
+    assert_eq!(ac.session_count(), 0);
+    assert_eq!(ac.capacity(), 3);
+    let empty: &mut [SessionSlot] = &mut [];
+    assert_eq!(
+        AccessConcentrator::new(ac_config(), empty).err(),
+        Some(rswan_pppoe::ConfigError::NoSessions)
+    );
 }

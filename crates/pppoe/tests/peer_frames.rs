@@ -8,6 +8,7 @@ use rswan_pppoe::client::{ClientConfig, TX_BUFFER_LEN};
 use rswan_pppoe::wire::{Code, Discovery, TagType};
 use rswan_pppoe::{
     AcConfig, AccessConcentrator, Client, ClientEvent, Instant, MacAddr, PeerErrorKind, Session,
+    SessionSlot,
 };
 
 const CLIENT: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x0a]);
@@ -143,7 +144,7 @@ fn our_client_completes_discovery_with_l2tpns_and_takes_its_lcp_frame() {
 fn our_ac_answers_rp_pppoe_client_frames() {
     let mut config = AcConfig::new(AC, b"rswan", [3; 16]).unwrap();
     config.services.push(b"TestSvc").unwrap();
-    let mut ac = AccessConcentrator::<4>::new(config).unwrap();
+    let mut ac = AccessConcentrator::new(config, [SessionSlot::FREE; 4]).unwrap();
     let mut tx = [0u8; TX_BUFFER_LEN];
     for padi in [RP_PPPOE[0], RP_PPPOE[5]] {
         let out = ac.handle_frame(Instant::ZERO, &bytes(padi), &mut tx);

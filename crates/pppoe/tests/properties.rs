@@ -9,6 +9,7 @@ use rswan_pppoe::siphash::siphash24;
 use rswan_pppoe::wire::{Code, Discovery, DiscoveryWriter, MacAddr, SessionFrame, Tag, TagType};
 use rswan_pppoe::{
     AcConfig, AcEvent, AccessConcentrator, Client, ClientEvent, HEADER_ROOM, Instant, Session,
+    SessionSlot,
 };
 
 fn unicast_mac() -> impl Strategy<Value = MacAddr> {
@@ -214,7 +215,7 @@ proptest! {
         let mut tx = [0u8; TX_BUFFER_LEN];
         let config = ClientConfig::new(client_mac, b"", b"h").unwrap();
         let (mut client, _) = Client::start(config, Instant::ZERO, &mut tx).unwrap();
-        let mut ac = AccessConcentrator::<2>::new(AcConfig::new(ac_mac, b"ac", [1; 16]).unwrap()).unwrap();
+        let mut ac = AccessConcentrator::new(AcConfig::new(ac_mac, b"ac", [1; 16]).unwrap(), [SessionSlot::FREE; 2]).unwrap();
         let mut now = Instant::ZERO;
         for (i, mut frame) in frames.into_iter().enumerate() {
             // Aim some frames at the machines so they get past the address checks.
@@ -247,7 +248,7 @@ proptest! {
         let ac_mac = MacAddr([2, 0, 0, 0, 0, 2]);
         let mut config = AcConfig::new(ac_mac, &ac_name, key).unwrap();
         config.first_session_id = first_id;
-        let mut ac = AccessConcentrator::<1>::new(config).unwrap();
+        let mut ac = AccessConcentrator::new(config, [SessionSlot::FREE; 1]).unwrap();
         let mut tx = [0u8; TX_BUFFER_LEN];
         let mut reply = [0u8; TX_BUFFER_LEN];
         let (mut client, len) =

@@ -40,3 +40,8 @@ pub fn check_no_leaks() {
 pub fn live_allocations() -> usize {
     checks().pool.live()
 }
+
+/// Bytes the driver holds in pool allocations now (to show what a step allocated and freed).
+pub fn live_bytes() -> usize {
+    checks().pool.live_bytes()
+}

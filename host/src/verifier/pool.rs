@@ -71,6 +71,11 @@ impl Pool {
         self.live.len()
     }
 
+    /// Bytes of every live allocation together.
+    pub fn live_bytes(&self) -> usize {
+        self.live.values().map(|a| a.size).sum()
+    }
+
     pub fn total_allocations(&self) -> u64 {
         self.allocations
     }

@@ -13,4 +13,5 @@ pub mod ndproxy;
 pub mod packet_wire;
 pub mod ras;
 pub mod request;
+pub mod wire_clients;
 pub mod wire_peer;

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rswan_pppoe::{
-    AcEvent, AccessConcentrator, HEADER_ROOM, MacAddr, Session, TX_BUFFER_LEN, TxBuffer,
+    AcEvent, AccessConcentrator, HEADER_ROOM, MacAddr, Session, SessionSlot, TX_BUFFER_LEN,
+    TxBuffer,
 };
 
 use crate::kernel::binding::{self, Binding};
@@ -36,8 +37,12 @@ pub enum Seen {
 /// The access concentrator at the far end of one host adapter's wire.
 #[derive(Debug)]
 pub struct AcPeer {
-    ac: AccessConcentrator<SESSIONS>,
+    ac: AccessConcentrator<Box<[SessionSlot]>>,
     adapter_name: String,
+    /// The PPPoE code of every discovery frame the driver sent it, in order.
+    codes: Vec<u8>,
+    /// The PPPoE code of every discovery frame it sent the driver, in order.
+    answers: Vec<u8>,
     started: Instant,
     /// The Service-Name each open session was requested with.
     services: HashMap<u16, Vec<u8>>,
@@ -66,8 +71,11 @@ impl AcPeer {
             .map_err(|e| format!("{e:?}"))?;
         config.max_sessions_per_peer = per_peer;
         Ok(Self {
-            ac: AccessConcentrator::new(config).map_err(|e| format!("{e:?}"))?,
+            ac: AccessConcentrator::new(config, vec![SessionSlot::FREE; SESSIONS].into())
+                .map_err(|e| format!("{e:?}"))?,
             adapter_name: adapter_name.to_owned(),
+            codes: Vec::new(),
+            answers: Vec::new(),
             started: Instant::now(),
             services: HashMap::new(),
         })
@@ -85,9 +93,11 @@ impl AcPeer {
             let ethertype = frame.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]]));
             match ethertype {
                 Some(ETHERTYPE_DISCOVERY) => {
+                    self.codes.extend(frame.get(15));
                     let mut tx: TxBuffer = [0; TX_BUFFER_LEN];
                     let output = self.ac.handle_frame(self.now(), &frame, &mut tx);
                     if let Some(len) = output.transmit {
+                        self.answers.push(tx[15]);
                         lower::indicate(binding, &tx[..len])?;
                     }
                     match output.event {
@@ -144,6 +154,22 @@ impl AcPeer {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// The PPPoE codes (0x09 PADI, 0x19 PADR, 0xa7 PADT) of the discovery frames the driver
+    /// sent this AC so far.
+    pub fn discovery_codes(&self) -> &[u8] {
+        &self.codes
+    }
+
+    /// The PPPoE codes (0x07 PADO, 0x65 PADS) of the discovery frames it answered with.
+    pub fn answer_codes(&self) -> &[u8] {
+        &self.answers
+    }
+
+    /// Sessions open now.
+    pub fn session_count(&self) -> usize {
+        self.ac.session_count()
     }
 
     /// The open session with this id.

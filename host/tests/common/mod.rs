@@ -121,6 +121,17 @@ pub fn check_dial_wire(outcome: &Outcome) {
     assert_eq!(outcome.observation("pppoe.closed"), "PADT seen by the AC");
 }
 
+/// The `dial-search second` scenario: two adapters, the AC behind the second; PADI (0x09) on
+/// both, PADR (0x19) and the closing PADT (0xa7) on the second only, where the AC answered
+/// with PADO (0x07) and PADS (0x65).
+pub fn check_dial_search_second(outcome: &Outcome) {
+    outcome.expect_ok();
+    assert_eq!(outcome.observation("call.connected"), "second");
+    assert_eq!(outcome.observation("wire.first.codes"), "0x09");
+    assert_eq!(outcome.observation("wire.second.codes"), "0x09 0x19 0xa7");
+    assert_eq!(outcome.observation("wire.second.answers"), "0x07 0x65");
+}
+
 /// The `answer-wire` scenario: a client dialing in is answered through the SAP, PPP goes both
 /// ways, and its PADT ends the call.
 pub fn check_answer_wire(outcome: &Outcome) {

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use rswan_pppoe::client::TX_BUFFER_LEN;
 use rswan_pppoe::wire::{Code, Discovery, DiscoveryWriter, MacAddr, TagType};
 use rswan_pppoe::{
-    AcConfig, AcEvent, AccessConcentrator, HEADER_ROOM, Instant, RateLimit, Session,
+    AcConfig, AcEvent, AccessConcentrator, HEADER_ROOM, Instant, RateLimit, Session, SessionSlot,
 };
 
 const AC: MacAddr = MacAddr([2, 0, 0, 0, 0, 0xac]);
@@ -87,7 +87,7 @@ fuzz_target!(|input: Input| {
         per_second: u32::from(r),
         burst: u32::from(b),
     });
-    let Ok(mut ac) = AccessConcentrator::<CAPACITY>::new(config) else {
+    let Ok(mut ac) = AccessConcentrator::new(config, [SessionSlot::FREE; CAPACITY]) else {
         return;
     };
     let mut tx = [0u8; TX_BUFFER_LEN];
