@@ -5,6 +5,7 @@
 
 mod call_churn;
 mod call_faults;
+mod lent_receive;
 mod multi_nb;
 mod ras;
 
@@ -76,6 +77,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-wire-multi-nb",
         "dial PPPoE over the in-memory wire, send one NBL of three frames, receive one NBL of two",
+    ),
+    (
+        "receive-lent",
+        "dial PPPoE over the in-memory wire; session frames are lent to NDISWAN without a copy or copied (RESOURCES, split buffers, several frames); pause, call close and unbind with lent frames out",
     ),
     (
         "dial-ras",
@@ -206,6 +211,13 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             } else {
                 multi_nb::dial_wire();
             }
+            adapter_down();
+            unload(&driver);
+        }
+        "receive-lent" => {
+            driver_entry(&driver);
+            adapter_up();
+            lent_receive::run();
             adapter_down();
             unload(&driver);
         }
