@@ -83,6 +83,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "dial PPPoE over the in-memory wire; session frames are lent to NDISWAN without a copy or copied (RESOURCES, split buffers, several frames); pause, call close and unbind with lent frames out",
     ),
     (
+        "receive-bench",
+        "dial PPPoE over the in-memory wire and time <frames> full-size session frames to NDISWAN copied (RESOURCES) and as many lent",
+    ),
+    (
         "dial-ras",
         "bind an AF_PACKET adapter on <interface>, dial <service>, carry the call for RAS's PPP engine listening on Unix socket <socket> for up to <seconds>, hang up",
     ),
@@ -218,6 +222,14 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             driver_entry(&driver);
             adapter_up();
             lent_receive::run();
+            adapter_down();
+            unload(&driver);
+        }
+        "receive-bench" => {
+            driver_entry(&driver);
+            adapter_up();
+            let frames = args.first().map_or(10_000, |n| parse_number(n) as u64);
+            lent_receive::bench(frames);
             adapter_down();
             unload(&driver);
         }

@@ -310,3 +310,75 @@ pub fn run() {
     report::observe("lent.unbind", unbind_waits(binding, &call));
     step(ndproxy::close_af(af));
 }
+
+/// A full-size PPP frame (an IPv4 datagram of the largest PPPoE payload, RFC 2516's 1492
+/// bytes less the protocol field).
+fn full_size(n: u64) -> Vec<u8> {
+    let mut frame = vec![0x00, 0x21];
+    frame.extend((0..1490u32).map(|i| (i as u64 ^ n) as u8));
+    frame
+}
+
+/// Seconds for `frames` full-size session frames, each indicated the way `how` says, taken by
+/// NDISWAN and returned, one after the other.
+fn time_receives(binding: &Binding, call: &Call, frames: u64, how: Indication) -> f64 {
+    let payloads: Vec<Vec<u8>> = (0..8).map(full_size).collect();
+    let wire: Vec<Vec<u8>> = payloads
+        .iter()
+        .map(|payload| step(call.peer.session_frame(call.session, payload)))
+        .collect();
+    let started = std::time::Instant::now();
+    for n in 0..frames as usize {
+        let lower = step(lower::indicate_with(binding, &[&wire[n % wire.len()]], how));
+        let (up, got) = step(ndiswan::take_indication(&call.vc, FRAME_LIMIT));
+        if got != payloads[n % payloads.len()] {
+            report::error("a benchmark frame reached NDISWAN changed");
+        }
+        step(ndiswan::return_indicated(up, true));
+        // Taken as it comes, so the event log stays short for both ways of receiving.
+        if !how.resources && !returned(lower.nbl, FRAME_LIMIT) {
+            report::error("a lent benchmark frame's lower NBL did not come back");
+        }
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// The receive path copying (every frame indicated with RESOURCES, so the driver copies it)
+/// and lending (no RESOURCES), `frames` full-size frames each, alternating in rounds so both
+/// see the same machine; observed as `bench.copy_seconds` and `bench.lent_seconds`.
+pub fn bench(frames: u64) {
+    let ethernet = lower::Adapter {
+        name: ETHERNET_NAME.to_owned(),
+        mac: ETHERNET_MAC,
+    };
+    let binding = step(lower::bind(&ethernet));
+    let peer = step(wire_peer::AcPeer::new(
+        ETHERNET_NAME,
+        AC_MAC,
+        "rswan-host-ac",
+    ));
+    let af = step(ndproxy::open_af());
+    let call = dial(&binding, &af, peer);
+    let copy = Indication {
+        resources: true,
+        split_at: None,
+    };
+    const ROUNDS: u64 = 4;
+    let per_round = frames.div_ceil(ROUNDS);
+    let (mut copy_seconds, mut lent_seconds) = (0.0, 0.0);
+    for _ in 0..ROUNDS {
+        copy_seconds += time_receives(&binding, &call, per_round, copy);
+        lent_seconds += time_receives(&binding, &call, per_round, Indication::default());
+    }
+    report::observe("bench.frames", per_round * ROUNDS);
+    report::observe("bench.copy_seconds", copy_seconds);
+    report::observe("bench.lent_seconds", lent_seconds);
+    step(call::close_call(&call.vc));
+    let mut peer = call.peer;
+    step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
+        matches!(seen, wire_peer::Seen::SessionClosed(_))
+    }));
+    step(call::delete_vc(&call.vc));
+    step(ndproxy::close_af(af));
+    step(lower::unbind(&binding));
+}
