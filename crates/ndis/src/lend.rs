@@ -34,12 +34,16 @@ pub struct Loan {
 }
 
 /// Whether `nbl` (of the driver's pool) is a lent one.
+///
+/// IRQL: any (reads the NBL only).
 pub fn is_lent(nbl: &mut Nbl) -> bool {
     !nbl.miniport_reserved()[1].is_null()
 }
 
 /// The only NET_BUFFER of `nbl`, or `None` when it has none or several (an NBL of several
 /// frames is not lent: each lent NBL holds one lower NBL, returned once).
+///
+/// IRQL: any (reads the NBL only).
 pub fn single_net_buffer(nbl: &mut Nbl) -> Option<&mut NetBuffer> {
     let nb = nbl.first_net_buffer()?;
     nb.data.next.is_null().then_some(nb)
