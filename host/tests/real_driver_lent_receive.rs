@@ -8,12 +8,24 @@
 //! RESOURCES indication, or outstanding when a pause or close finishes.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::OnceLock;
 
 use rswan_host::child::{self, Outcome};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_rswan-host-run");
+
+/// What the scenario observed for `key`, and what it should have.
+fn case(key: &str) -> (&'static str, &'static str) {
+    let expected = common::LENT_RECEIVE
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no expectation for {key}"));
+    (outcome().observation(key), expected)
+}
 
 /// The scenario runs once; each test checks one of its cases.
 fn outcome() -> &'static Outcome {
@@ -28,59 +40,44 @@ fn outcome() -> &'static Outcome {
 
 #[test]
 fn the_frame_ndiswan_gets_is_the_lower_adapters_buffer_returned_only_after_ndiswan_returns_it() {
-    assert_eq!(
-        outcome().observation("lent.zero_copy"),
-        "in the lower adapter's buffer; the lower NBL came back after NDISWAN returned it"
-    );
+    let (got, want) = case("lent.zero_copy");
+    assert_eq!(got, want);
 }
 
 #[test]
 fn a_resources_indication_is_copied_and_not_kept() {
-    assert_eq!(
-        outcome().observation("lent.resources"),
-        "copied; the lower NBL was not kept"
-    );
+    let (got, want) = case("lent.resources");
+    assert_eq!(got, want);
 }
 
 #[test]
 fn frames_split_across_buffers_are_copied_and_returned_at_once() {
     for key in ["lent.split_headers", "lent.split_payload"] {
-        assert_eq!(
-            outcome().observation(key),
-            "copied; the lower NBL was not kept",
-            "{key}"
-        );
+        let (got, want) = case(key);
+        assert_eq!(got, want, "{key}");
     }
 }
 
 #[test]
 fn an_nbl_of_several_frames_is_copied_and_returned_at_once() {
-    assert_eq!(
-        outcome().observation("lent.several_frames"),
-        "both copied; the lower NBL was not kept"
-    );
+    let (got, want) = case("lent.several_frames");
+    assert_eq!(got, want);
 }
 
 #[test]
 fn a_binding_pause_waits_for_lent_frames_and_lending_resumes_after_restart() {
-    assert_eq!(
-        outcome().observation("lent.pause"),
-        "waited for the lent frame; lends again after the restart"
-    );
+    let (got, want) = case("lent.pause");
+    assert_eq!(got, want);
 }
 
 #[test]
 fn a_lent_frame_held_across_the_vc_close_returns_its_lower_nbl_once() {
-    assert_eq!(
-        outcome().observation("lent.vc_closed"),
-        "returned once when NDISWAN gave the frame back late; a frame of the closed session returned at once"
-    );
+    let (got, want) = case("lent.vc_closed");
+    assert_eq!(got, want);
 }
 
 #[test]
 fn an_unbind_waits_for_lent_frames() {
-    assert_eq!(
-        outcome().observation("lent.unbind"),
-        "waited for the lent frame"
-    );
+    let (got, want) = case("lent.unbind");
+    assert_eq!(got, want);
 }
