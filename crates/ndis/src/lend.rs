@@ -8,10 +8,12 @@
 //!   it uses the lower MDLs themselves (no MDL of its own), so the lower NBL must stay with the
 //!   driver (not returned) for as long as the lent NBL exists.
 //! - `MiniportReserved[0]` holds the lower NBL (owned, unlinked from its chain) and
-//!   `MiniportReserved[1]` the owner the caller named (the lower binding), never NULL. The lower
-//!   NBL's own `ProtocolReserved` is not used: NDIS may indicate one NBL to every protocol
-//!   bound for its frame type, and only one driver can use `ProtocolReserved` (WDK:
-//!   NET_BUFFER_LIST_PROTOCOL_RESERVED, "Receiving Network Data").
+//!   `MiniportReserved[1]` the owner the caller named (the lower binding), never NULL: the lent
+//!   NBL is the driver's own, allocated by its miniport half, so its `MiniportReserved` is the
+//!   driver's (WDK: ns-ndis-_net_buffer_list, NET_BUFFER_LIST_MINIPORT_RESERVED). The lower
+//!   NBL's own `ProtocolReserved` is not used: NDIS calls ProtocolReceiveNetBufferLists of every
+//!   protocol bound for the frame type with the miniport's NBLs ("Receiving Network Data"), and
+//!   only one driver can use `ProtocolReserved` (NET_BUFFER_LIST_PROTOCOL_RESERVED).
 //! - Frames of the driver's pool that are not lent keep `MiniportReserved[1]` NULL, so
 //!   [`is_lent`] tells the two apart.
 //! - [`NblPool::end_loan`] frees the lent NBL and hands the lower NBL back to the caller, who
