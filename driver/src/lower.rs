@@ -639,13 +639,14 @@ unsafe extern "system" fn net_pnp_event(
             net_event::RESTART => {
                 dbg_print!(level::TRACE, "binding {} restarting", binding.slot);
                 adapter.engine.bind(binding.id(), &mut egress);
-                binding.no_lending.store(false, Ordering::SeqCst);
             }
             _ => {}
         }
     });
-    if event == net_event::PAUSE {
-        binding.drain_lent();
+    match event {
+        net_event::PAUSE => binding.drain_lent(),
+        net_event::RESTART => binding.no_lending.store(false, Ordering::SeqCst),
+        _ => {}
     }
     status::SUCCESS
 }
