@@ -320,13 +320,15 @@ fn full_size(n: u64) -> Vec<u8> {
 }
 
 /// Seconds for `frames` full-size session frames, each indicated the way `how` says, taken by
-/// NDISWAN and returned, one after the other.
-fn time_receives(binding: &Binding, call: &Call, frames: u64, how: Indication) -> f64 {
+/// NDISWAN and returned, one after the other: (the whole round trip through the host, the part
+/// spent inside the driver's receive and return entry points).
+fn time_receives(binding: &Binding, call: &Call, frames: u64, how: Indication) -> (f64, f64) {
     let payloads: Vec<Vec<u8>> = (0..8).map(full_size).collect();
     let wire: Vec<Vec<u8>> = payloads
         .iter()
         .map(|payload| step(call.peer.session_frame(call.session, payload)))
         .collect();
+    lower::take_receive_path_time();
     let started = std::time::Instant::now();
     for n in 0..frames as usize {
         let lower = step(lower::indicate_with(binding, &[&wire[n % wire.len()]], how));
@@ -340,12 +342,16 @@ fn time_receives(binding: &Binding, call: &Call, frames: u64, how: Indication) -
             report::error("a lent benchmark frame's lower NBL did not come back");
         }
     }
-    started.elapsed().as_secs_f64()
+    (
+        started.elapsed().as_secs_f64(),
+        lower::take_receive_path_time().as_secs_f64(),
+    )
 }
 
 /// The receive path copying (every frame indicated with RESOURCES, so the driver copies it)
 /// and lending (no RESOURCES), `frames` full-size frames each, alternating in rounds so both
-/// see the same machine; observed as `bench.copy_seconds` and `bench.lent_seconds`.
+/// see the same machine; observed as `bench.copy_seconds` and `bench.lent_seconds` (round
+/// trips) and `bench.copy_driver_seconds` and `bench.lent_driver_seconds` (inside the driver).
 pub fn bench(frames: u64) {
     let ethernet = lower::Adapter {
         name: ETHERNET_NAME.to_owned(),
@@ -365,14 +371,18 @@ pub fn bench(frames: u64) {
     };
     const ROUNDS: u64 = 4;
     let per_round = frames.div_ceil(ROUNDS);
-    let (mut copy_seconds, mut lent_seconds) = (0.0, 0.0);
+    let (mut copy_seconds, mut lent_seconds) = ((0.0, 0.0), (0.0, 0.0));
     for _ in 0..ROUNDS {
-        copy_seconds += time_receives(&binding, &call, per_round, copy);
-        lent_seconds += time_receives(&binding, &call, per_round, Indication::default());
+        let copied = time_receives(&binding, &call, per_round, copy);
+        let lent = time_receives(&binding, &call, per_round, Indication::default());
+        copy_seconds = (copy_seconds.0 + copied.0, copy_seconds.1 + copied.1);
+        lent_seconds = (lent_seconds.0 + lent.0, lent_seconds.1 + lent.1);
     }
     report::observe("bench.frames", per_round * ROUNDS);
-    report::observe("bench.copy_seconds", copy_seconds);
-    report::observe("bench.lent_seconds", lent_seconds);
+    report::observe("bench.copy_seconds", copy_seconds.0);
+    report::observe("bench.lent_seconds", lent_seconds.0);
+    report::observe("bench.copy_driver_seconds", copy_seconds.1);
+    report::observe("bench.lent_driver_seconds", lent_seconds.1);
     step(call::close_call(&call.vc));
     let mut peer = call.peer;
     step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {

@@ -8,6 +8,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -385,6 +386,21 @@ pub fn restart(binding: &Binding) -> Result<(), String> {
 /// Room for NDIS_PROTOCOL_RESTART_PARAMETERS revision 1 on 64-bit Windows.
 const RESTART_PARAMETERS_SIZE: usize = 64;
 
+/// Nanoseconds spent inside the driver's receive-path entry points (ProtocolReceiveNetBufferLists
+/// here, MiniportReturnNetBufferLists in crate::windows::ndiswan), with the NDIS calls they
+/// make, for the receive benchmark.
+static RECEIVE_PATH_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// Adds time spent in a receive-path entry point of the driver.
+pub fn count_receive_path(spent: Duration) {
+    RECEIVE_PATH_NANOS.fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+}
+
+/// The time spent in the driver's receive-path entry points since the last call.
+pub fn take_receive_path_time() -> Duration {
+    Duration::from_nanos(RECEIVE_PATH_NANOS.swap(0, Ordering::Relaxed))
+}
+
 /// How many NBLs one receive DPC indicates before it queues itself again, so one busy adapter
 /// does not keep a processor from other DPCs (as a NIC driver's receive DPC bounds its work).
 const INDICATIONS_PER_DPC: usize = 64;
@@ -430,11 +446,13 @@ fn drain_receives(handle: usize) {
             next
         };
         let Some(receive) = next else { return };
+        let started = std::time::Instant::now();
         call_handler(
             receive.handler,
             &[receive.context, receive.nbl, 0, 1, receive.flags as usize],
             "ProtocolReceiveNetBufferLists",
         );
+        count_receive_path(started.elapsed());
         if receive.flags & RECEIVE_RESOURCES != 0 {
             // The adapter owns the NBL again: nothing the driver indicated up may use it.
             check_reclaim(receive.nbl, Reclaim::Resources, Site(0));

@@ -249,11 +249,13 @@ pub fn return_indicated(nbl: usize, at_dispatch: bool) -> Result<(), String> {
     } else {
         0
     };
+    let started = std::time::Instant::now();
     call_handler(
         path.returns,
         &[path.adapter, nbl, flags as usize],
         "MiniportReturnNetBufferLists",
     );
+    crate::windows::lower::count_receive_path(started.elapsed());
     if at_dispatch {
         irql::set(irql::PASSIVE_LEVEL);
     }
