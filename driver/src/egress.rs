@@ -81,7 +81,8 @@ impl Egress<NdisPlatform> for DriverEgress<'_> {
             Event::IndicateReceive { vc, packet } => self.indicate_receive(vc, packet),
             Event::ReceiveDropped { packet, .. } => {
                 // SAFETY: every received frame the engine handles came from this adapter's pool.
-                unsafe { self.adapter.frames.give_back(packet) };
+                // The IRQL is not known here, so a lent frame's return claims no DISPATCH_LEVEL.
+                unsafe { self.adapter.frames.give_back(packet, false) };
             }
             Event::LinkParams { vc, params } => self.link_params(vc, params),
             Event::Dial { vc, line } => {
@@ -197,7 +198,7 @@ impl DriverEgress<'_> {
                 for mut frame in frames {
                     if !copied {
                         // SAFETY: the frame came from this adapter's pool just above.
-                        unsafe { adapter.frames.give_back(frame) };
+                        unsafe { adapter.frames.give_back(frame, false) };
                         continue;
                     }
                     let len = frame.first_net_buffer().map_or(0, |nb| nb.data_length());

@@ -1,8 +1,16 @@
-//! The driver's own frames: a frame to indicate up a VC, or a discovery frame to send on a lower
-//! binding, is copied into a buffer of the driver's, described by an MDL and an NBL of the
-//! driver's pool. NDISWAN's sends and the lower adapter's receives so go back to their owners
-//! at once and never travel up another VC. Frames come back here: received ones through
-//! `MiniportReturnNetBufferLists` (or the engine dropping them), sent ones through
+//! The driver's own frames, described by an MDL (or a lower NET_BUFFER's MDLs) and an NBL of the
+//! driver's pool. A frame to indicate up a VC is either
+//! - **lent**: the PPPoE payload of a received session frame, described in place in the lower
+//!   adapter's buffer (rswan_ndis::lend), when the lower binding let the driver keep the NBL
+//!   (no NDIS_RECEIVE_FLAGS_RESOURCES) and the frame qualifies (see
+//!   `Transport::receive_owned`); the lower NBL goes back to its binding when the frame comes
+//!   back here; or
+//! - **copied** into a buffer of the driver's: every other received frame, and loopback frames.
+//!
+//! Discovery frames to send on a lower binding are copied too. So NDISWAN's sends and the lower
+//! adapter's copied receives go back to their owners at once and never travel up another VC.
+//! Frames come back here: received ones through `MiniportReturnNetBufferLists` (or the engine
+//! dropping them: a closing VC, an unknown session), sent ones through
 //! `ProtocolSendNetBufferListsComplete`.
 
 use core::ffi::c_void;
@@ -11,10 +19,12 @@ use core::ptr::{self, NonNull};
 
 use rswan_ndis::chain::Nbl;
 use rswan_ndis::imports::{NdisAllocateMdl, NdisFreeMdl};
+use rswan_ndis::lend;
 use rswan_ndis::memory::{NblPool, PoolBox};
 use rswan_ndis::types::NdisHandle;
 
 use crate::POOL_TAG;
+use crate::lower::{self, Binding};
 
 /// The largest frame a buffer holds: an Ethernet frame of the largest payload, and room to
 /// spare (WDK: OID_WAN_CO_GET_INFO asks miniports to accept 32 bytes beyond MaxFrameSize).
@@ -82,14 +92,50 @@ impl FramePool {
         Some(nbl)
     }
 
-    /// Frees a frame NBL that came back (returned by NDISWAN, dropped by the engine, or sent),
-    /// with its MDL and buffer.
+    /// Lends `length` bytes of the received `lower` NBL's frame, from `skip` bytes in, as a
+    /// frame of this pool that remembers `binding` (rswan_ndis::lend); `Err(lower)` when it
+    /// cannot. The caller has counted the loan on the binding (`Binding::begin_lend`).
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     ///
     /// # Safety
-    /// `nbl` came from [`FramePool::take`] of this pool.
-    pub unsafe fn give_back(&self, mut nbl: Nbl) {
+    /// `lower` was indicated on `binding` without NDIS_RECEIVE_FLAGS_RESOURCES and is not
+    /// returned; `binding` stays alive while the loan is counted on it.
+    pub unsafe fn lend(
+        &self,
+        lower: Nbl,
+        binding: &Binding,
+        skip: u32,
+        length: u32,
+    ) -> Result<Nbl, Nbl> {
+        let owner = NonNull::from(binding).cast();
+        // SAFETY: forwarded from the caller; every NBL of this pool comes back through
+        // `give_back`, which ends a loan.
+        unsafe { self.nbls.lend(lower, owner, skip, length) }
+    }
+
+    /// Frees a frame NBL that came back (returned by NDISWAN, dropped by the engine, or sent),
+    /// with its MDL and buffer; a lent frame's lower NBL goes back to its binding, with
+    /// NDIS_RETURN_FLAGS_DISPATCH_LEVEL when `at_dispatch` (true only when the caller knows it
+    /// runs at DISPATCH_LEVEL: WDK NdisReturnNetBufferLists, "Dispatch IRQL Tracking").
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `nbl` came from [`FramePool::take`] or [`FramePool::lend`] of this pool.
+    pub unsafe fn give_back(&self, mut nbl: Nbl, at_dispatch: bool) {
+        if lend::is_lent(&mut nbl) {
+            // SAFETY: a lent frame of this pool came from `lend` (caller's guarantee).
+            match unsafe { self.nbls.end_loan(nbl) } {
+                // SAFETY: the owner `lend` stored is the binding, alive while its loan counts.
+                Some(loan) => unsafe { lower::return_lent(loan, at_dispatch) },
+                None => rswan_ndis::dbg_print!(
+                    rswan_ndis::debug::level::ERROR,
+                    "a lent frame lost its lower NBL"
+                ),
+            }
+            return;
+        }
         let buffer = nbl.miniport_reserved()[0].cast::<FrameBuffer>();
         let mdl = nbl.first_mdl_chain();
         nbl.miniport_reserved()[0] = ptr::null_mut();

@@ -19,6 +19,7 @@ use rswan_ndis::dbg_print;
 use rswan_ndis::debug::level;
 use rswan_ndis::event::Event;
 use rswan_ndis::imports as ndis;
+use rswan_ndis::lend::Loan;
 use rswan_ndis::memory::{NblPool, PoolBox};
 use rswan_ndis::miniport::{NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION, medium};
 use rswan_ndis::oids::OID_GEN_CURRENT_PACKET_FILTER;
@@ -102,6 +103,12 @@ pub struct Binding {
     /// ProtocolReceiveNetBufferLists calls running: the close waits for none, so no
     /// NdisReturnNetBufferLists follows NdisCloseAdapterEx.
     receiving: AtomicU32,
+    /// Received NBLs lent upward (crate::frames) and not yet returned, and whether new loans
+    /// are refused (pausing, paused or closing). A pause and the close wait for none to be
+    /// outstanding: a binding is paused only once the protocol returned its receive
+    /// indications (WDK: "Pausing a Binding"), and no return may follow the close.
+    lent: AtomicU32,
+    no_lending: AtomicBool,
 }
 
 // SAFETY: the handle and result are atomic; `request` and `filter` are written only by the
@@ -163,12 +170,45 @@ impl Binding {
         self.outstanding.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// Waits until no receive handler of the binding is running (unbind, after the slot is
-    /// cleared and the sends are drained).
+    /// Waits until no receive handler of the binding is running and every lent NBL is back
+    /// (unbind, after the slot is cleared and the sends are drained).
     ///
     /// IRQL: PASSIVE_LEVEL.
     fn drain_receives(&self) {
         while self.receiving.load(Ordering::SeqCst) != 0 {
+            // SAFETY: PASSIVE_LEVEL, as this function requires.
+            unsafe { ndis::NdisMSleep(100) };
+        }
+        self.drain_lent();
+    }
+
+    /// Counts a received NBL about to be lent upward; `false` (and nothing counted) while the
+    /// binding pauses or closes, when receive indications go back at once (copied first).
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn begin_lend(&self) -> bool {
+        self.lent.fetch_add(1, Ordering::SeqCst);
+        if self.no_lending.load(Ordering::SeqCst) {
+            self.lent.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Counts a lent NBL that went back to the lower binding (or was never lent after all).
+    /// This is the last use of the binding by that loan: a waiting unbind may free it next.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn end_lend(&self) {
+        self.lent.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Refuses new loans and waits until the lent NBLs are back (pause, unbind).
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    fn drain_lent(&self) {
+        self.no_lending.store(true, Ordering::SeqCst);
+        while self.lent.load(Ordering::SeqCst) != 0 {
             // SAFETY: PASSIVE_LEVEL, as this function requires.
             unsafe { ndis::NdisMSleep(100) };
         }
@@ -362,6 +402,8 @@ unsafe extern "system" fn bind_adapter(
         outstanding: AtomicU32::new(0),
         closing: AtomicBool::new(false),
         receiving: AtomicU32::new(0),
+        lent: AtomicU32::new(0),
+        no_lending: AtomicBool::new(false),
     };
     // SAFETY: as above.
     let Ok(binding) = (unsafe { PoolBox::new(protocol, POOL_TAG, binding) }) else {
@@ -515,6 +557,7 @@ unsafe extern "system" fn unbind_adapter(
 ) -> NdisStatus {
     // SAFETY: NDIS passes back our binding context.
     let binding = unsafe { from_context(binding_context) };
+    binding.no_lending.store(true, Ordering::SeqCst);
     with_adapter(|adapter| {
         let mut egress = DriverEgress::passive(adapter);
         let returned = adapter.engine.unbind(binding.id(), &mut egress);
@@ -566,8 +609,9 @@ unsafe extern "system" fn oid_request_complete(
     unsafe { from_context(binding_context) }.complete(result);
 }
 
-/// ProtocolNetPnPEvent: a pause drains the binding (the engine holds its VCs' sends) before it
-/// returns; a restart resumes it.
+/// ProtocolNetPnPEvent: a pause drains the binding (the engine holds its VCs' sends) and waits
+/// for its lent receive NBLs before it returns (WDK: "Pausing a Binding": the binding is paused
+/// once the protocol returned its receive indications); a restart resumes it and its loans.
 ///
 /// IRQL: PASSIVE_LEVEL.
 unsafe extern "system" fn net_pnp_event(
@@ -586,6 +630,7 @@ unsafe extern "system" fn net_pnp_event(
         match event {
             net_event::PAUSE => {
                 dbg_print!(level::TRACE, "binding {} pausing", binding.slot);
+                binding.no_lending.store(true, Ordering::SeqCst);
                 let returned = adapter.engine.pause_binding(binding.id(), &mut egress);
                 if returned == rswan_engine::status::PENDING {
                     binding.finish(status::PENDING);
@@ -598,6 +643,11 @@ unsafe extern "system" fn net_pnp_event(
             _ => {}
         }
     });
+    match event {
+        net_event::PAUSE => binding.drain_lent(),
+        net_event::RESTART => binding.no_lending.store(false, Ordering::SeqCst),
+        _ => {}
+    }
     status::SUCCESS
 }
 
@@ -622,8 +672,11 @@ unsafe extern "system" fn status_indication(
 }
 
 /// ProtocolReceiveNetBufferLists: PPPoE frames (every NET_BUFFER of every NBL) go to the
-/// transport, which copies what it keeps; the NBLs go back at once (unless NDIS lent them with
-/// NDIS_RECEIVE_FLAGS_RESOURCES, when they are NDIS's again as soon as this returns).
+/// transport. Without NDIS_RECEIVE_FLAGS_RESOURCES the NBLs are the driver's until it returns
+/// them: a session frame the transport lends upward stays with the driver until NDISWAN (or
+/// the engine) gives the lent frame back ([`return_lent`]); the others, copied, go back at
+/// once. With RESOURCES the NBLs are NDIS's again as soon as this returns, so every frame is
+/// copied and none is returned (WDK: ProtocolReceiveNetBufferLists, NdisReturnNetBufferLists).
 ///
 /// IRQL: <= DISPATCH_LEVEL.
 unsafe extern "system" fn receive_net_buffer_lists(
@@ -636,10 +689,51 @@ unsafe extern "system" fn receive_net_buffer_lists(
     // SAFETY: NDIS passes back our binding context.
     let binding = unsafe { from_context(binding_context) };
     binding.receiving.fetch_add(1, Ordering::SeqCst);
+    if receive_flags & flags::RECEIVE_RESOURCES != 0 {
+        // SAFETY: the chain is valid for the duration of the call; it is only read.
+        unsafe { receive_borrowed(binding, net_buffer_lists) };
+    } else {
+        // SAFETY: without RESOURCES the indicated NBLs are the protocol's until returned.
+        let indicated = unsafe { NblChain::from_raw(net_buffer_lists) };
+        let mut back = NblChain::new();
+        for nbl in indicated {
+            let mut pending = Some(nbl);
+            with_adapter(|adapter| {
+                if let Some(nbl) = pending.take() {
+                    pending = adapter.transport.receive_owned(adapter, binding, nbl);
+                }
+            });
+            if let Some(nbl) = pending {
+                back.push_back(nbl);
+            }
+        }
+        if !back.is_empty() {
+            let return_flags = if receive_flags & flags::RECEIVE_DISPATCH_LEVEL != 0 {
+                flags::RETURN_DISPATCH_LEVEL
+            } else {
+                0
+            };
+            // SAFETY: these NBLs were indicated on this binding, are not lent, and go back
+            // once.
+            unsafe {
+                ndis::NdisReturnNetBufferLists(binding.handle(), back.into_raw(), return_flags)
+            };
+        }
+    }
+    binding.receiving.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// The frames of a chain NDIS lent for the duration of the indication only (RESOURCES): each is
+/// copied, and the chain stays as NDIS linked it.
+///
+/// IRQL: <= DISPATCH_LEVEL.
+///
+/// # Safety
+/// `net_buffer_lists` is the chain NDIS indicated, valid until the receive handler returns.
+unsafe fn receive_borrowed(binding: &Binding, net_buffer_lists: *mut NetBufferList) {
     let mut next = net_buffer_lists;
     while !next.is_null() {
-        // SAFETY: the chain NDIS indicated is valid for the duration of the call; it is only
-        // read here and stays linked for the return below.
+        // SAFETY: the chain is valid for the call (caller's guarantee) and only read here.
         let nbl = unsafe { &mut *next };
         next = nbl.next;
         // Each NET_BUFFER of the NBL is one Ethernet frame (WDK: "NET_BUFFER architecture").
@@ -650,16 +744,34 @@ unsafe extern "system" fn receive_net_buffer_lists(
             with_adapter(|adapter| adapter.transport.receive(adapter, binding, nb));
         }
     }
-    if receive_flags & flags::RECEIVE_RESOURCES == 0 {
-        let return_flags = if receive_flags & flags::RECEIVE_DISPATCH_LEVEL != 0 {
-            flags::RETURN_DISPATCH_LEVEL
-        } else {
-            0
-        };
-        // SAFETY: the chain is returned whole and once.
-        unsafe { ndis::NdisReturnNetBufferLists(binding.handle(), net_buffer_lists, return_flags) };
-    }
-    binding.receiving.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// A lent frame came back: its lower NBL goes back to the binding it was indicated on, once,
+/// and the loan stops counting there (the binding's pause or unbind may then finish).
+///
+/// IRQL: <= DISPATCH_LEVEL.
+///
+/// # Safety
+/// `loan` is what a lent frame of [`crate::frames::FramePool::lend`] held: its owner is the
+/// binding, alive while the loan is counted on it.
+pub unsafe fn return_lent(loan: Loan, at_dispatch: bool) {
+    // SAFETY: per the caller; the unbind waits for the loan count before freeing the binding.
+    let binding = unsafe { loan.owner.cast::<Binding>().as_ref() };
+    let return_flags = if at_dispatch {
+        flags::RETURN_DISPATCH_LEVEL
+    } else {
+        0
+    };
+    // SAFETY: the lower NBL was indicated on this binding without RESOURCES, has been kept
+    // since (the loan), is unlinked, and goes back once: `Loan` owns it and is consumed here.
+    unsafe {
+        ndis::NdisReturnNetBufferLists(
+            binding.handle(),
+            loan.lower.into_raw().as_ptr(),
+            return_flags,
+        )
+    };
+    binding.end_lend();
 }
 
 /// ProtocolSendNetBufferListsComplete: discovery frames go back to the binding's pool; clones of
@@ -680,7 +792,7 @@ unsafe extern "system" fn send_net_buffer_lists_complete(
             sent_kind::CLONE => crate::transport::clone_sent(binding, nbl),
             _ => {
                 // SAFETY: everything else the protocol sends is a frame of this binding's pool.
-                unsafe { binding.frames.give_back(nbl) };
+                unsafe { binding.frames.give_back(nbl, false) };
             }
         }
     }

@@ -5,7 +5,7 @@ use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use rswan_ndis::buffer::NetBufferList;
+use rswan_ndis::buffer::{NetBufferList, flags};
 use rswan_ndis::callmgr::CoAddressFamily;
 use rswan_ndis::callmgr::address_family;
 use rswan_ndis::chain::NblChain;
@@ -349,20 +349,24 @@ unsafe extern "system" fn oid_request(context: NdisHandle, request: *mut OidRequ
     unsafe { requests::answer(adapter, None, request) }
 }
 
-/// MiniportReturnNetBufferLists: NDISWAN gives back receive indications.
+/// MiniportReturnNetBufferLists: NDISWAN gives back receive indications (a lent one's lower
+/// NBL goes back to its binding from here).
 ///
 /// IRQL: <= DISPATCH_LEVEL.
 unsafe extern "system" fn return_net_buffer_lists(
     context: NdisHandle,
     nbls: *mut NetBufferList,
-    _flags: u32,
+    flags: u32,
 ) {
     // SAFETY: NDIS passes the adapter context.
     let adapter = unsafe { adapter(context) };
+    // NDIS_RETURN_FLAGS_DISPATCH_LEVEL says this runs at DISPATCH_LEVEL, so the lower NBL of a
+    // lent frame goes back with the same claim.
+    let at_dispatch = flags & flags::RETURN_DISPATCH_LEVEL != 0;
     // SAFETY: NDIS returns a chain of the NBLs this miniport indicated, all now ours again.
     for nbl in unsafe { NblChain::from_raw(nbls) } {
         // SAFETY: every NBL the miniport indicates comes from its receive pool.
-        unsafe { adapter.frames.give_back(nbl) };
+        unsafe { adapter.frames.give_back(nbl, at_dispatch) };
     }
 }
 

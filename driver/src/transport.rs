@@ -35,6 +35,7 @@ use rswan_ndis::chain::{Nbl, advance_net_buffer, copy_net_buffer, retreat_net_bu
 use rswan_ndis::dbg_print;
 use rswan_ndis::debug::level;
 use rswan_ndis::imports as ndis;
+use rswan_ndis::lend;
 use rswan_ndis::memory::PoolBox;
 use rswan_ndis::timer::Timer;
 use rswan_ndis::types::NdisHandle;
@@ -608,6 +609,82 @@ impl Transport {
         // SAFETY: the binding is open; the clone is ours and goes down once; it comes back in
         // ProtocolSendNetBufferListsComplete.
         unsafe { ndis::NdisSendNetBufferLists(binding.handle(), clone.into_raw().as_ptr(), 0, 0) };
+    }
+
+    /// A received NBL the driver may keep (indicated without NDIS_RECEIVE_FLAGS_RESOURCES): a
+    /// session frame that can be lent goes up without a copy and `None` comes back (the lower
+    /// NBL returns to its binding when the lent frame comes back to the frame pool); any other
+    /// NBL has each of its frames received by [`Transport::receive`] (copied) and comes back
+    /// for the caller to return at once.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    pub fn receive_owned(&self, adapter: &Adapter, binding: &Binding, nbl: Nbl) -> Option<Nbl> {
+        let mut nbl = match self.lend_session(adapter, binding, nbl) {
+            Ok(()) => return None,
+            Err(nbl) => nbl,
+        };
+        for nb in nbl.net_buffers_mut() {
+            self.receive(adapter, binding, nb);
+        }
+        Some(nbl)
+    }
+
+    /// Lends a session frame's PPPoE payload upward in place (crate::frames, rswan_ndis::lend),
+    /// or gives the NBL back untouched. A frame is lent when
+    /// - its NBL has one NET_BUFFER (an NBL of several frames is copied: one loan holds one
+    ///   lower NBL and returns it once);
+    /// - the whole frame lies in that NET_BUFFER's current MDL, so it is parsed in place by the
+    ///   same `SessionFrame::parse` as a copied frame, and the lent NET_BUFFER (from
+    ///   CurrentMdl, CurrentMdlOffset + 20 bytes of headers, PPPoE LENGTH bytes long) holds the
+    ///   bytes `payload_range` gives a copy (a frame split across MDLs, headers or payload, is
+    ///   copied);
+    /// - it fits a frame buffer (a longer one is dropped by the copy, as it always was);
+    /// - it is a session frame to this binding's address;
+    /// - the binding lends: not while it pauses or closes, when receive indications go back at
+    ///   once (WDK: "Pausing a Binding").
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    fn lend_session(&self, adapter: &Adapter, binding: &Binding, mut nbl: Nbl) -> Result<(), Nbl> {
+        let parsed = lend::single_net_buffer(&mut nbl)
+            .and_then(|nb| lend::contiguous_data(nb))
+            .filter(|frame| frame.len() <= FRAME_BUFFER_BYTES)
+            .and_then(|frame| SessionFrame::parse(frame).ok())
+            .filter(|parsed| parsed.dst == MacAddr(binding.mac));
+        let Some(parsed) = parsed else {
+            return Err(nbl);
+        };
+        if !binding.begin_lend() {
+            return Err(nbl);
+        }
+        let payload = parsed.payload_range();
+        let key = SessionKey {
+            session_id: parsed.session_id,
+            peer_mac: parsed.src.0,
+            binding: binding.id(),
+        };
+        // SAFETY: the NBL was indicated on `binding` without RESOURCES and is kept from here
+        // until the lent frame comes back; the loan is counted on the binding (above), whose
+        // unbind waits for it.
+        let lent = unsafe {
+            adapter
+                .frames
+                .lend(nbl, binding, payload.start as u32, payload.len() as u32)
+        };
+        match lent {
+            Ok(frame) => {
+                adapter.engine.receive(
+                    key,
+                    frame,
+                    payload.len() as u32,
+                    &mut DriverEgress::new(adapter),
+                );
+                Ok(())
+            }
+            Err(nbl) => {
+                binding.end_lend();
+                Err(nbl)
+            }
+        }
     }
 
     /// A frame from a binding: discovery frames to the dials and the access concentrator,

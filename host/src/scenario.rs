@@ -6,6 +6,7 @@
 mod call_churn;
 mod call_faults;
 mod discovery;
+mod lent_receive;
 mod multi_nb;
 mod ras;
 
@@ -77,6 +78,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "dial-wire-multi-nb",
         "dial PPPoE over the in-memory wire, send one NBL of three frames, receive one NBL of two",
+    ),
+    (
+        "receive-lent",
+        "dial PPPoE over the in-memory wire; session frames are lent to NDISWAN without a copy or copied (RESOURCES, split buffers, several frames); pause, call close and unbind with lent frames out",
+    ),
+    (
+        "receive-bench",
+        "dial PPPoE over the in-memory wire and time <frames> full-size session frames to NDISWAN copied (RESOURCES) and as many lent",
     ),
     (
         "dial-ras",
@@ -215,6 +224,21 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
             } else {
                 multi_nb::dial_wire();
             }
+            adapter_down();
+            unload(&driver);
+        }
+        "receive-lent" => {
+            driver_entry(&driver);
+            adapter_up();
+            lent_receive::run();
+            adapter_down();
+            unload(&driver);
+        }
+        "receive-bench" => {
+            driver_entry(&driver);
+            adapter_up();
+            let frames = args.first().map_or(10_000, |n| parse_number(n) as u64);
+            lent_receive::bench(frames);
             adapter_down();
             unload(&driver);
         }

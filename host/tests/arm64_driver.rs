@@ -2,8 +2,9 @@
 //! x86-64 machine (rswan_host::qemu): DriverEntry registers the same CoNDIS miniport and call
 //! manager as the x64 image does, unload gives everything back, and whole calls go through it:
 //! a loopback call, senders on several processors, a PPPoE dial-out (also one searching two
-//! adapters) and a PPPoE answer over the in-memory wire. Every import the driver calls passes an AArch64 thunk that poisons x18
-//! while the host runs and restores it, and every return from driver code checks x18, so a
+//! adapters) and a PPPoE answer over the in-memory wire, and received session frames lent to
+//! NDISWAN without a copy. Every import the driver calls passes an AArch64 thunk that poisons
+//! x18 while the host runs and restores it, and every return from driver code checks x18, so a
 //! lost KPCR fails these tests. The image is the one `RSWAN_SYS_ARM64` names, else a release
 //! build made for the test (rswan_host::image); the aarch64 runner is built by the test.
 //! Missing tools are an error naming the Debian package, never a skip.
@@ -71,6 +72,11 @@ fn arm64_a_pppoe_client_dialing_in_is_answered_through_a_sap_and_its_padt_ends_t
 #[test]
 fn arm64_a_dial_over_two_adapters_finds_the_access_concentrator_behind_the_second() {
     common::check_dial_search_second(&run("dial-search", &["second"]));
+}
+
+#[test]
+fn arm64_session_frames_are_lent_without_a_copy_or_copied_and_every_lower_nbl_returns_once() {
+    common::check_lent_receive(&run("receive-lent", &[]));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //!   and next to each structure.
 //! - Every function imported from the kernel, in [`imports`].
 //! - Thin safe wrappers, each documenting its IRQL: [`chain`] (owned NBLs and NBL queues),
+//!   [`lend`] (received frames lent upward without a copy),
 //!   [`lock::SpinLock`], [`event::Event`], [`timer::Timer`], [`timer::IoWorkItem`], [`memory::PoolBox`],
 //!   [`memory::NblPool`], [`configuration::Configuration`] (registry values), [`debug`]
 //!   (DbgPrintEx lines).
@@ -30,6 +31,7 @@ pub mod configuration;
 pub mod debug;
 pub mod event;
 pub mod imports;
+pub mod lend;
 pub mod lock;
 pub mod memory;
 pub mod miniport;

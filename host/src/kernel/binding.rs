@@ -47,6 +47,9 @@ struct Bindings {
     completion: Completion,
     /// Sends outstanding (handed to the adapter, not yet completed), per binding handle.
     outstanding: HashMap<usize, usize>,
+    /// Received NBLs indicated without NDIS_RECEIVE_FLAGS_RESOURCES and not yet returned, with
+    /// the handle of the binding they were indicated on.
+    received: HashMap<usize, usize>,
 }
 
 fn bindings() -> MutexGuard<'static, Bindings> {
@@ -145,4 +148,24 @@ pub fn take_transmitted(adapter_name: &str) -> Vec<Vec<u8>> {
         .get_mut(adapter_name)
         .map(|queue| queue.drain(..).collect())
         .unwrap_or_default()
+}
+
+/// `nbl` was indicated on binding `handle` without RESOURCES: the driver owns it until it
+/// returns it.
+pub fn note_received(handle: usize, nbl: usize) {
+    bindings().received.insert(nbl, handle);
+}
+
+/// `nbl` was returned: the binding it was indicated on, if it was outstanding.
+pub fn take_received(nbl: usize) -> Option<usize> {
+    bindings().received.remove(&nbl)
+}
+
+/// Received NBLs of binding `handle` not yet returned.
+pub fn outstanding_receives(handle: usize) -> usize {
+    bindings()
+        .received
+        .values()
+        .filter(|h| **h == handle)
+        .count()
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -23,6 +24,9 @@ pub struct Checks {
     pub lower_sends: Tracker,
     pub lower_receives: Tracker,
     pub oid_requests: Tracker,
+    /// The memory the data of each NBL indicated up (and not returned yet) describes, noted
+    /// at the indication, for the lending rule (crate::verifier::lending).
+    pub indicated_memory: HashMap<usize, Vec<(usize, usize)>>,
 }
 
 impl Default for Checks {
@@ -35,6 +39,7 @@ impl Default for Checks {
             lower_sends: Tracker::new(Kind::LowerSend),
             lower_receives: Tracker::new(Kind::LowerReceive),
             oid_requests: Tracker::new(Kind::OidRequest),
+            indicated_memory: HashMap::new(),
         }
     }
 }
@@ -126,4 +131,20 @@ pub fn start_send_watchdog() {
             enforce(result);
         }
     });
+}
+
+/// The lending rule for a received NBL leaving the driver (returned, or reclaimed after a
+/// RESOURCES indication): nothing indicated up may still describe its buffers.
+pub fn check_reclaim(lower: usize, how: crate::verifier::lending::Reclaim, site: Site) {
+    let lower_memory = crate::kernel::packets::host_nbl_memory(lower);
+    let result = {
+        let checks = checks();
+        let up: Vec<(usize, Vec<(usize, usize)>)> = checks
+            .indicated_memory
+            .iter()
+            .map(|(nbl, memory)| (*nbl, memory.clone()))
+            .collect();
+        crate::verifier::lending::check_reclaim(lower, &lower_memory, &up, how, site)
+    };
+    enforce(result);
 }

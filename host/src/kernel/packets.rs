@@ -595,29 +595,65 @@ pub fn host_nbl(frame: &[u8], backfill: usize) -> usize {
 /// ("NET_BUFFER architecture": each NET_BUFFER of an NBL is one frame; NDISWAN may chain
 /// several). Freed with [`free_host_nbl`].
 pub fn host_nbl_of(frames: &[&[u8]], backfill: usize) -> usize {
+    let pieces: Vec<Vec<&[u8]>> = frames.iter().map(|frame| vec![*frame]).collect();
+    host_nbl_of_pieces(&pieces, backfill)
+}
+
+/// A host-owned NBL with one NET_BUFFER per frame, each frame given as its pieces, each piece
+/// in a buffer and MDL of its own, chained in order (a NIC may receive one frame into several
+/// buffers). `backfill` unused bytes lead the first buffer of each frame. Freed with
+/// [`free_host_nbl`].
+pub fn host_nbl_of_pieces(frames: &[Vec<&[u8]>], backfill: usize) -> usize {
     let nbl = allocate(nbl_size());
     let mut parts = Vec::new();
     let mut previous = 0;
     for frame in frames {
-        let buffer = allocate(backfill + frame.len().max(1));
-        poke(buffer + backfill, frame, "frame data");
-        let mdl = allocate_mdl(buffer, (backfill + frame.len()) as u32);
+        let mut buffers = Vec::new();
+        let mut chain = 0;
+        let mut last_mdl = 0;
+        for (index, piece) in frame.iter().enumerate() {
+            let lead = if index == 0 { backfill } else { 0 };
+            let length = lead + piece.len();
+            let buffer = allocate(length.max(1));
+            poke(buffer + lead, piece, "frame data");
+            let mdl = allocate_mdl(buffer, length as u32);
+            if last_mdl == 0 {
+                chain = mdl;
+            } else {
+                poke_usize(last_mdl + offset_of!(Mdl, next), mdl, "MDL.Next");
+            }
+            last_mdl = mdl;
+            buffers.push(HostBuffer {
+                mdl,
+                address: buffer,
+                length,
+            });
+        }
+        let length = frame.iter().map(|piece| piece.len()).sum();
         let nb = allocate(size_of::<NetBuffer>());
-        fill_net_buffer(nb, mdl, backfill, frame.len(), 0);
+        fill_net_buffer(nb, chain, backfill, length, 0);
         if previous == 0 {
             poke_usize(nbl + NBL_FIRST_NB, nb, "NET_BUFFER_LIST.FirstNetBuffer");
         } else {
             poke_usize(previous + NB_NEXT, nb, "NET_BUFFER.Next");
         }
         previous = nb;
-        parts.push((nb, mdl, buffer));
+        parts.push((nb, buffers));
     }
     host_nbls().insert(nbl, parts);
     nbl
 }
 
-/// A host NBL's NET_BUFFERs, each with its MDL and data buffer, by NBL address.
-type HostNbls = HashMap<usize, Vec<(usize, usize, usize)>>;
+/// One data buffer of a host NBL and the MDL describing it.
+#[derive(Debug, Clone, Copy)]
+struct HostBuffer {
+    mdl: usize,
+    address: usize,
+    length: usize,
+}
+
+/// A host NBL's NET_BUFFERs, each with its buffers, by NBL address.
+type HostNbls = HashMap<usize, Vec<(usize, Vec<HostBuffer>)>>;
 
 fn host_nbls() -> MutexGuard<'static, HostNbls> {
     static HOST: OnceLock<Mutex<HostNbls>> = OnceLock::new();
@@ -626,15 +662,52 @@ fn host_nbls() -> MutexGuard<'static, HostNbls> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// Frees an NBL from [`host_nbl`] or [`host_nbl_of`] once the driver gave it back.
+/// The memory of a host NBL's data buffers, as (start, end) address ranges; empty for an NBL
+/// that is not a live host NBL.
+pub fn host_nbl_memory(nbl: usize) -> Vec<(usize, usize)> {
+    host_nbls().get(&nbl).map_or_else(Vec::new, |parts| {
+        parts
+            .iter()
+            .flat_map(|(_, buffers)| buffers.iter().map(|b| (b.address, b.address + b.length)))
+            .collect()
+    })
+}
+
+/// The memory an NBL's data occupies, as (start, end) address ranges over its MDLs, for every
+/// NET_BUFFER.
+pub fn nbl_data_memory(nbl: usize) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    for nb in net_buffers(nbl) {
+        let (offset, length) = net_buffer_span(nb);
+        let chain = peek_usize(nb + NB_MDL_CHAIN, "NET_BUFFER.MdlChain");
+        let (mut mdl, mut in_mdl) = locate(chain, offset);
+        let mut left = length;
+        while left > 0 && mdl != 0 {
+            let (address, mdl_length) = mdl_data(mdl);
+            let take = (mdl_length - in_mdl.min(mdl_length)).min(left);
+            if take > 0 {
+                ranges.push((address + in_mdl, address + in_mdl + take));
+            }
+            left -= take;
+            in_mdl = 0;
+            mdl = mdl_next(mdl);
+        }
+    }
+    ranges
+}
+
+/// Frees an NBL from [`host_nbl`], [`host_nbl_of`] or [`host_nbl_of_pieces`] once the driver
+/// gave it back.
 pub fn free_host_nbl(nbl: usize) -> Result<(), String> {
     let parts = host_nbls()
         .remove(&nbl)
         .ok_or_else(|| format!("{nbl:#x} is not a host NBL (or was freed twice)"))?;
-    for (nb, mdl, buffer) in parts {
+    for (nb, buffers) in parts {
         free_added_mdls(nb);
-        free_mdl(mdl)?;
-        memmap::release(buffer);
+        for buffer in buffers {
+            free_mdl(buffer.mdl)?;
+            memmap::release(buffer.address);
+        }
         memmap::release(nb);
     }
     memmap::release(nbl);
@@ -719,6 +792,19 @@ mod tests {
         assert!(free_pool(pool).unwrap_err().contains("not freed"));
         free_nbl(nbl).unwrap();
         free_pool(pool).unwrap();
+    }
+
+    #[test]
+    fn a_frame_in_pieces_is_one_net_buffer_over_chained_mdls() {
+        let nbl = host_nbl_of_pieces(&[vec![b"\x01\x02\x03".as_slice(), b"\x04\x05"]], 4);
+        assert_eq!(nbl_bytes(nbl), [1, 2, 3, 4, 5]);
+        let memory = host_nbl_memory(nbl);
+        assert_eq!(memory.len(), 2);
+        assert_eq!(memory[0].1 - memory[0].0, 7, "backfill and the first piece");
+        let data = nbl_data_memory(nbl);
+        assert_eq!(data, [(memory[0].0 + 4, memory[0].1), memory[1]]);
+        free_host_nbl(nbl).unwrap();
+        assert!(host_nbl_memory(nbl).is_empty());
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   order (NdisAcquireSpinLock stores the old IRQL in the lock).
 //! - [`irql`]: calls made above the IRQL their WDK page allows.
 //! - [`completion`]: every NBL and every OID request completed exactly once, and in time.
+//! - [`lending`]: a received NBL is not returned (or, indicated with RESOURCES, kept) while
+//!   an NBL indicated up still describes its data; pause and close wait for returns.
 //! - [`pool`]: frees match allocations and tags; nothing is left at unload.
 //! - [`q219380`]: no completion, indication or lower send while a driver spin lock is held
 //!   (the Ndiswan.sys deadlock of KB Q219380).
@@ -15,6 +17,7 @@
 
 pub mod completion;
 pub mod irql;
+pub mod lending;
 pub mod lock_order;
 pub mod pool;
 pub mod q219380;

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use rswan_ndis::buffer::flags::SEND_DISPATCH_LEVEL;
+use rswan_ndis::buffer::flags::{RETURN_DISPATCH_LEVEL, SEND_DISPATCH_LEVEL};
 use rswan_ndis::oid::read_ulongs;
 use rswan_ndis::oids::{OID_WAN_CO_GET_INFO, OID_WAN_CO_GET_STATS_INFO, OID_WAN_CO_SET_LINK_INFO};
 use rswan_ndis::status;
@@ -213,16 +213,61 @@ pub fn take_send_completions(
 /// Gives an indicated NBL back (MiniportReturnNetBufferLists) unless the driver kept it.
 fn give_back(nbl: usize, kept: bool) -> Result<(), String> {
     if !kept {
-        let path = co_path()?;
-        enforce(checks().receives.completed(nbl, Site(0)));
-        packets::set_next_nbl(nbl, 0);
-        call_handler(
-            path.returns,
-            &[path.adapter, nbl, 0],
-            "MiniportReturnNetBufferLists",
-        );
+        return_indicated(nbl, false)?;
     }
     Ok(())
+}
+
+/// Gives back `nbl`, an NBL the driver indicated up (MiniportReturnNetBufferLists), at
+/// DISPATCH_LEVEL with NDIS_RETURN_FLAGS_DISPATCH_LEVEL when `at_dispatch` (as NDISWAN returns
+/// from its DPCs), else at PASSIVE_LEVEL. For a receive taken with [`take_indication`].
+pub fn return_indicated(nbl: usize, at_dispatch: bool) -> Result<(), String> {
+    let path = co_path()?;
+    {
+        let mut checks = checks();
+        enforce(checks.receives.completed(nbl, Site(0)));
+        checks.indicated_memory.remove(&nbl);
+    }
+    packets::set_next_nbl(nbl, 0);
+    let flags = if at_dispatch {
+        irql::set(irql::DISPATCH_LEVEL);
+        RETURN_DISPATCH_LEVEL
+    } else {
+        0
+    };
+    let started = std::time::Instant::now();
+    call_handler(
+        path.returns,
+        &[path.adapter, nbl, flags as usize],
+        "MiniportReturnNetBufferLists",
+    );
+    crate::windows::lower::count_receive_path(started.elapsed());
+    if at_dispatch {
+        irql::set(irql::PASSIVE_LEVEL);
+    }
+    Ok(())
+}
+
+/// A receive indication on `vc`, taken without giving its NBL back: (NBL, frame). The caller
+/// returns it with [`return_indicated`] (the driver may not have kept it: RESOURCES is not
+/// used by the driver's indications, which the scenario checks).
+pub fn take_indication(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>), String> {
+    let handle = vc.handle;
+    let Event::Receive {
+        nbl, frame, kept, ..
+    } = events::take(
+        limit,
+        |e| matches!(e, Event::Receive { vc, .. } if *vc == handle),
+    )?
+    else {
+        return Err("unexpected event".into());
+    };
+    if kept {
+        return Err(format!(
+            "NBL {nbl:#x} was indicated with NDIS_RECEIVE_FLAGS_RESOURCES; it cannot be held"
+        ));
+    }
+    Ok((nbl, frame))
 }
 
 /// Waits for a frame indicated on `vc`, gives its NBL back (MiniportReturnNetBufferLists)

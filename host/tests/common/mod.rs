@@ -151,3 +151,36 @@ pub fn check_answer_wire(outcome: &Outcome) {
         "PADT from the client closed the call"
     );
 }
+
+/// What the `receive-lent` scenario observes for each of its cases when the driver lends and
+/// copies as it should.
+pub const LENT_RECEIVE: [(&str, &str); 8] = [
+    (
+        "lent.zero_copy",
+        "in the lower adapter's buffer; the lower NBL came back after NDISWAN returned it",
+    ),
+    ("lent.resources", "copied; the lower NBL was not kept"),
+    ("lent.split_headers", "copied; the lower NBL was not kept"),
+    ("lent.split_payload", "copied; the lower NBL was not kept"),
+    (
+        "lent.several_frames",
+        "both copied; the lower NBL was not kept",
+    ),
+    (
+        "lent.pause",
+        "waited for the lent frame; lends again after the restart",
+    ),
+    (
+        "lent.vc_closed",
+        "returned once when NDISWAN gave the frame back late; a frame of the closed session returned at once",
+    ),
+    ("lent.unbind", "waited for the lent frame"),
+];
+
+/// The `receive-lent` scenario: every case as [`LENT_RECEIVE`] says.
+pub fn check_lent_receive(outcome: &Outcome) {
+    outcome.expect_ok();
+    for (key, expected) in LENT_RECEIVE {
+        assert_eq!(outcome.observation(key), expected, "{key}");
+    }
+}

@@ -486,7 +486,10 @@ extern "efiapi" fn ndis_m_co_indicate_receive_net_buffer_lists(
             ));
         }
         if !kept {
-            enforce(checks().receives.handed_over(nbl, site));
+            let memory = packets::nbl_data_memory(nbl);
+            let mut checks = checks();
+            enforce(checks.receives.handed_over(nbl, site));
+            checks.indicated_memory.insert(nbl, memory);
         }
         events::push(Event::Receive {
             vc,

@@ -4,18 +4,21 @@
 
 use core::mem::offset_of;
 
-use rswan_ndis::buffer::flags::{SEND_COMPLETE_DISPATCH_LEVEL, SEND_DISPATCH_LEVEL};
+use rswan_ndis::buffer::flags::{
+    RETURN_DISPATCH_LEVEL, SEND_COMPLETE_DISPATCH_LEVEL, SEND_DISPATCH_LEVEL,
+};
 use rswan_ndis::protocol::OpenParameters;
 use rswan_ndis::request::{OidRequest, QueryInformation, request_type};
 use rswan_ndis::{NdisStatus, status};
 
 use crate::kernel::binding::{self, Completion};
-use crate::kernel::checks::{checks, enforce, no_lock_held, stop};
+use crate::kernel::checks::{check_reclaim, checks, enforce, no_lock_held, stop};
 use crate::kernel::events::{self, Event};
 use crate::kernel::irql::{self, DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::kernel::{caller, kernel, packets, processors, require_irql_at_most};
 use crate::loader::memmap::{peek_u32, peek_usize, poke, poke_u32};
 use crate::loader::{call_handler, guest, handles};
+use crate::verifier::lending::{Reclaim, check_binding_quiet};
 use crate::verifier::{Site, Violation};
 
 /// NdisMedium802_3.
@@ -115,7 +118,8 @@ extern "efiapi" fn ndis_open_adapter_ex(
 
 /// WDK: NdisCloseAdapterEx function. IRQL: PASSIVE_LEVEL. Closes synchronously. "Protocol
 /// drivers should wait for all send requests and OID requests that they originated to
-/// complete before calling NdisCloseAdapterEx."
+/// complete before calling NdisCloseAdapterEx."; received NBLs must be back too (no return
+/// can follow the close: NdisReturnNetBufferLists takes the binding handle).
 extern "efiapi" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
     require_irql_at_most(PASSIVE_LEVEL, "NdisCloseAdapterEx");
     let outstanding = binding::outstanding_sends(binding_handle);
@@ -124,6 +128,12 @@ extern "efiapi" fn ndis_close_adapter_ex(binding_handle: usize) -> NdisStatus {
             "NdisCloseAdapterEx({binding_handle:#x}) with {outstanding} send(s) on the binding not yet completed (WDK: NdisCloseAdapterEx remarks: wait for them first)"
         ));
     }
+    enforce(check_binding_quiet(
+        "NdisCloseAdapterEx",
+        binding_handle,
+        binding::outstanding_receives(binding_handle),
+        caller(),
+    ));
     match binding::close(binding_handle) {
         Ok(_) => status::SUCCESS,
         Err(message) => violation(message),
@@ -219,12 +229,22 @@ extern "efiapi" fn ndis_send_net_buffer_lists(
     }
 }
 
-/// WDK: NdisReturnNetBufferLists function. IRQL: <= DISPATCH_LEVEL. Gives back NBLs the
-/// adapter indicated without NDIS_RECEIVE_FLAGS_RESOURCES.
-extern "efiapi" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usize, _flags: u32) {
+/// WDK: NdisReturnNetBufferLists function. IRQL: <= DISPATCH_LEVEL;
+/// NDIS_RETURN_FLAGS_DISPATCH_LEVEL set only at DISPATCH_LEVEL ("Dispatch IRQL Tracking").
+/// Gives back NBLs the adapter indicated without NDIS_RECEIVE_FLAGS_RESOURCES, each to the
+/// binding it was indicated on ("All of the NET_BUFFER_LIST structures ... must be from the
+/// binding that this handle identifies"), once, and not while an NBL the driver indicated up
+/// still describes its data (crate::verifier::lending).
+extern "efiapi" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usize, flags: u32) {
     require_irql_at_most(DISPATCH_LEVEL, "NdisReturnNetBufferLists");
     let site = caller();
     no_lock_held("NdisReturnNetBufferLists", site);
+    if flags & RETURN_DISPATCH_LEVEL != 0 && irql::current() != DISPATCH_LEVEL {
+        violation(format!(
+            "NdisReturnNetBufferLists with NDIS_RETURN_FLAGS_DISPATCH_LEVEL at {} (WDK: Dispatch IRQL Tracking)",
+            irql::name(irql::current())
+        ));
+    }
     if binding::binding(binding_handle).is_none() {
         violation(format!(
             "NdisReturnNetBufferLists({binding_handle:#x}) on a binding that is not open"
@@ -232,6 +252,13 @@ extern "efiapi" fn ndis_return_net_buffer_lists(binding_handle: usize, nbls: usi
     }
     for nbl in packets::chain(nbls).unwrap_or_else(|m| violation(m)) {
         enforce(checks().lower_receives.completed(nbl, site));
+        match binding::take_received(nbl) {
+            Some(handle) if handle != binding_handle => violation(format!(
+                "NdisReturnNetBufferLists({binding_handle:#x}) of NET_BUFFER_LIST {nbl:#x}, which was indicated on binding {handle:#x}"
+            )),
+            _ => {}
+        }
+        check_reclaim(nbl, Reclaim::Returned, site);
         events::push(Event::LowerReturn { nbl });
         if let Err(message) = packets::free_host_nbl(nbl) {
             violation(message);
