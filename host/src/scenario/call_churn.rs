@@ -379,8 +379,9 @@ impl Ndproxy {
         self.tally.closed(how);
     }
 
-    /// Opens `specs`, waits at `start` for every churner, then closes and reopens one of them
-    /// at a time (a random one, a random way) until `until`; returns them all open.
+    /// Opens `specs`, waits at `start` for every churner (and again while the scenario counts
+    /// the VCs they opened), then closes and reopens one of them at a time (a random one, a
+    /// random way) until `until`; returns them all open.
     fn churn(
         &self,
         specs: Vec<Spec>,
@@ -389,6 +390,7 @@ impl Ndproxy {
         mut rng: Rng,
     ) -> Vec<(Spec, Open)> {
         let mut calls: Vec<_> = specs.into_iter().map(|s| (s, self.open(s))).collect();
+        start.wait();
         start.wait();
         while Instant::now() < until && !calls.is_empty() {
             let index = rng.between(0, calls.len() - 1);
@@ -541,7 +543,9 @@ pub(super) fn call_churn_stress(args: &[String]) {
         "stress.setup_seconds",
         format!("{:.2}", begun.elapsed().as_secs_f64()),
     );
+    // Counted between the two waits: every call is open and none has begun to churn.
     report::observe("stress.vcs_at_start", objects::vc_count());
+    start.wait();
     let traffic_began = Instant::now();
     let senders: Vec<_> = (0..plan.senders)
         .map(|index| {
