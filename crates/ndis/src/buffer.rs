@@ -163,6 +163,58 @@ layout!(NetBufferList = "_NET_BUFFER_LIST", size _ {
     net_buffer_list_info = "NetBufferListInfo" @ 80 / 144,
 });
 
+/// Zeroed NET_BUFFERs and NET_BUFFER_LISTs for the crate's unit tests, which walk chains the
+/// way NDIS links them without NDIS.
+#[cfg(test)]
+pub(crate) mod blank {
+    use core::ptr;
+
+    use super::{AllocationAligned, NetBuffer, NetBufferData, NetBufferList, nbl_info};
+
+    /// A NET_BUFFER of `length` bytes (no MDL) linked to `next`.
+    pub fn net_buffer(length: usize, next: *mut NetBuffer) -> NetBuffer {
+        NetBuffer {
+            data: NetBufferData {
+                next,
+                current_mdl: ptr::null_mut(),
+                current_mdl_offset: 0,
+                data_length: length,
+                mdl_chain: ptr::null_mut(),
+                data_offset: 0,
+            },
+            checksum_bias: 0,
+            reserved: 0,
+            ndis_pool_handle: ptr::null_mut(),
+            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
+            protocol_reserved: AllocationAligned([ptr::null_mut(); 6]),
+            miniport_reserved: AllocationAligned([ptr::null_mut(); 4]),
+            data_physical_address: 0,
+            shared_memory_info: ptr::null_mut(),
+        }
+    }
+
+    /// A NET_BUFFER_LIST whose first NET_BUFFER is `first`.
+    pub fn net_buffer_list(first: *mut NetBuffer) -> NetBufferList {
+        NetBufferList {
+            next: ptr::null_mut(),
+            first_net_buffer: first,
+            context: ptr::null_mut(),
+            parent_net_buffer_list: ptr::null_mut(),
+            ndis_pool_handle: ptr::null_mut(),
+            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
+            protocol_reserved: AllocationAligned([ptr::null_mut(); 4]),
+            miniport_reserved: AllocationAligned([ptr::null_mut(); 2]),
+            scratch: ptr::null_mut(),
+            source_handle: ptr::null_mut(),
+            nbl_flags: 0,
+            child_ref_count: 0,
+            flags: 0,
+            status: 0,
+            net_buffer_list_info: [ptr::null_mut(); nbl_info::COUNT_NDIS60],
+        }
+    }
+}
+
 /// `NDIS_OBJECT_TYPE_DEFAULT`, the header type of the pool parameters.
 pub const OBJECT_TYPE_DEFAULT: u8 = 0x80;
 /// `NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1`.

@@ -414,56 +414,15 @@ impl Iterator for NblChain {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::buffer::{AllocationAligned, NetBufferData, nbl_info};
+    use crate::buffer::blank;
     use std::boxed::Box;
     use std::vec::Vec;
-
-    fn blank_nb(length: usize, next: *mut NetBuffer) -> NetBuffer {
-        NetBuffer {
-            data: NetBufferData {
-                next,
-                current_mdl: ptr::null_mut(),
-                current_mdl_offset: 0,
-                data_length: length,
-                mdl_chain: ptr::null_mut(),
-                data_offset: 0,
-            },
-            checksum_bias: 0,
-            reserved: 0,
-            ndis_pool_handle: ptr::null_mut(),
-            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            protocol_reserved: AllocationAligned([ptr::null_mut(); 6]),
-            miniport_reserved: AllocationAligned([ptr::null_mut(); 4]),
-            data_physical_address: 0,
-            shared_memory_info: ptr::null_mut(),
-        }
-    }
-
-    fn blank_nbl(first: *mut NetBuffer) -> NetBufferList {
-        NetBufferList {
-            next: ptr::null_mut(),
-            first_net_buffer: first,
-            context: ptr::null_mut(),
-            parent_net_buffer_list: ptr::null_mut(),
-            ndis_pool_handle: ptr::null_mut(),
-            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            protocol_reserved: AllocationAligned([ptr::null_mut(); 4]),
-            miniport_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            scratch: ptr::null_mut(),
-            source_handle: ptr::null_mut(),
-            nbl_flags: 0,
-            child_ref_count: 0,
-            flags: 0,
-            status: 0,
-            net_buffer_list_info: [ptr::null_mut(); nbl_info::COUNT_NDIS60],
-        }
-    }
 
     /// NBLs in boxes, linked the way NDIS hands them over; returns the head and the boxes'
     /// addresses in order.
     fn linked(count: usize) -> (*mut NetBufferList, Vec<*mut NetBufferList>) {
         let nbls: Vec<*mut NetBufferList> = (0..count)
-            .map(|_| Box::into_raw(Box::new(blank_nbl(ptr::null_mut()))))
+            .map(|_| Box::into_raw(Box::new(blank::net_buffer_list(ptr::null_mut()))))
             .collect();
         for pair in nbls.windows(2) {
             // SAFETY: both are live boxes owned by this test.
@@ -553,9 +512,9 @@ mod tests {
 
     #[test]
     fn data_length_adds_every_net_buffer() {
-        let second = Box::into_raw(Box::new(blank_nb(40, ptr::null_mut())));
-        let first = Box::into_raw(Box::new(blank_nb(1492, second)));
-        let nbl = Box::into_raw(Box::new(blank_nbl(first)));
+        let second = Box::into_raw(Box::new(blank::net_buffer(40, ptr::null_mut())));
+        let first = Box::into_raw(Box::new(blank::net_buffer(1492, second)));
+        let nbl = Box::into_raw(Box::new(blank::net_buffer_list(first)));
         // SAFETY: the test owns the NBL and its two NET_BUFFERs.
         let mut owned = unsafe { Nbl::from_raw(NonNull::new(nbl).unwrap()) };
         assert_eq!(owned.data_length(), 1532);

@@ -146,48 +146,15 @@ impl NblPool {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::buffer::{AllocationAligned, NetBufferData, nbl_info};
+    use crate::buffer::blank;
     use std::boxed::Box;
 
     fn nb(next: *mut NetBuffer) -> *mut NetBuffer {
-        Box::into_raw(Box::new(NetBuffer {
-            data: NetBufferData {
-                next,
-                current_mdl: ptr::null_mut(),
-                current_mdl_offset: 0,
-                data_length: 60,
-                mdl_chain: ptr::null_mut(),
-                data_offset: 0,
-            },
-            checksum_bias: 0,
-            reserved: 0,
-            ndis_pool_handle: ptr::null_mut(),
-            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            protocol_reserved: AllocationAligned([ptr::null_mut(); 6]),
-            miniport_reserved: AllocationAligned([ptr::null_mut(); 4]),
-            data_physical_address: 0,
-            shared_memory_info: ptr::null_mut(),
-        }))
+        Box::into_raw(Box::new(blank::net_buffer(60, next)))
     }
 
     fn nbl(first: *mut NetBuffer) -> Nbl {
-        let raw = Box::into_raw(Box::new(NetBufferList {
-            next: ptr::null_mut(),
-            first_net_buffer: first,
-            context: ptr::null_mut(),
-            parent_net_buffer_list: ptr::null_mut(),
-            ndis_pool_handle: ptr::null_mut(),
-            ndis_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            protocol_reserved: AllocationAligned([ptr::null_mut(); 4]),
-            miniport_reserved: AllocationAligned([ptr::null_mut(); 2]),
-            scratch: ptr::null_mut(),
-            source_handle: ptr::null_mut(),
-            nbl_flags: 0,
-            child_ref_count: 0,
-            flags: 0,
-            status: 0,
-            net_buffer_list_info: [ptr::null_mut(); nbl_info::COUNT_NDIS60],
-        }));
+        let raw = Box::into_raw(Box::new(blank::net_buffer_list(first)));
         // SAFETY: a fresh box owned by the test.
         unsafe { Nbl::from_raw(NonNull::new(raw).unwrap()) }
     }
