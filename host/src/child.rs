@@ -57,6 +57,31 @@ pub fn run(runner: &Path, scenario: &str, image: &Path, args: &[&str]) -> Outcom
     run_with_timeout(runner, scenario, image, args, DEFAULT_TIMEOUT)
 }
 
+/// Runs `scenario` with the adapter's registry key read from `file`, written first with
+/// `values`, one `.reg`-style value a line such as `"PppoeLines"=dword:00000004` (the format
+/// of `loader::imports::configuration`). Panics when the file cannot be written.
+pub fn run_with_registry(
+    runner: &Path,
+    scenario: &str,
+    image: &Path,
+    args: &[&str],
+    file: &Path,
+    values: &[&str],
+) -> Outcome {
+    let mut text = String::from("Windows Registry Editor Version 5.00\n\n[rswan adapter]\n");
+    for value in values {
+        text += value;
+        text.push('\n');
+    }
+    std::fs::write(file, text).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+    let variable = format!(
+        "{}={}",
+        crate::loader::imports::configuration::REGISTRY_VARIABLE,
+        file.display()
+    );
+    run_in(&["env", &variable], runner, scenario, image, args)
+}
+
 /// Runs `scenario` under a wrapper command, e.g. `["ip", "netns", "exec", "ns1"]` to run the
 /// child in a network namespace.
 pub fn run_in(

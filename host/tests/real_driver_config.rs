@@ -20,21 +20,8 @@ fn image() -> PathBuf {
 
 /// Runs `scenario` with the registry file `name` holding `lines` (a `.reg`-style text).
 fn run_with_registry(name: &str, lines: &[&str], scenario: &str) -> Outcome {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("registry-{name}.reg"));
-    let mut text = String::from("Windows Registry Editor Version 5.00\n\n[rswan adapter]\n");
-    for line in lines {
-        text += line;
-        text.push('\n');
-    }
-    std::fs::write(&path, text).expect("write the registry file");
-    let variable = format!("RSWAN_REGISTRY={}", path.display());
-    child::run_in(
-        &["env", &variable],
-        Path::new(RUNNER),
-        scenario,
-        &image(),
-        &[],
-    )
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("registry-{name}.reg"));
+    child::run_with_registry(Path::new(RUNNER), scenario, &image(), &[], &file, lines)
 }
 
 /// The text of the driver's DbgPrintEx lines at `level` (0 error, 1 warning, 2 trace).

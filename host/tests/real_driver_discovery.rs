@@ -34,22 +34,9 @@ fn image() -> PathBuf {
 
 /// Runs `scenario` with the registry file `name` (unique per test) holding `values`.
 fn run_with_registry(name: &str, values: &[&str], scenario: &str, args: &[&str]) -> Outcome {
-    let path =
+    let file =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("registry-discovery-{name}.reg"));
-    let mut text = String::from("Windows Registry Editor Version 5.00\n\n[rswan adapter]\n");
-    for value in values {
-        text += value;
-        text.push('\n');
-    }
-    std::fs::write(&path, text).expect("write the registry file");
-    let variable = format!("RSWAN_REGISTRY={}", path.display());
-    child::run_in(
-        &["env", &variable],
-        Path::new(RUNNER),
-        scenario,
-        &image(),
-        args,
-    )
+    child::run_with_registry(Path::new(RUNNER), scenario, &image(), args, &file, values)
 }
 
 fn dial_search(plan: &str) -> Outcome {
