@@ -669,6 +669,32 @@ fn garbage_frames() -> Vec<Vec<u8>> {
     ]
 }
 
+/// Dials PPPoE line 0 (Service-Name "isp") as NDPROXY does, lets `peer` answer on `binding`
+/// until its session is open, and sets PPP framing on the connected VC as NDISWAN does once a
+/// call connects: the session id and the VC.
+fn dial_pppoe(
+    binding: &binding::Binding,
+    af: &ndproxy::OpenAf,
+    peer: &mut wire_peer::AcPeer,
+) -> (u16, objects::Vc) {
+    let vc = step(call::create_vc(af));
+    let pending = step(call::start_make_call(&vc, 0, "isp"));
+    let opened = step(peer.pump_until(binding, FRAME_LIMIT, |seen| {
+        matches!(seen, wire_peer::Seen::SessionOpened(_))
+    }));
+    let wire_peer::Seen::SessionOpened(session) = opened else {
+        report::error("unexpected peer event");
+    };
+    let connected = step(pending.finish());
+    let info = step(ndiswan::get_info());
+    step(ndiswan::set_link_info(
+        &connected.vc,
+        info.max_frame_size,
+        framing::PPP_FRAMING,
+    ));
+    (session, connected.vc)
+}
+
 /// Dials PPPoE line 0 through an adapter whose wire ends in a PPPoE access concentrator:
 /// discovery, PPP frames both ways over the session, hang-up with PADT, unbind. With
 /// `garbage`, malformed and stray frames reach the driver first.
@@ -697,25 +723,11 @@ fn dial_wire(garbage: bool) {
         let _ = binding::take_transmitted(ETHERNET_NAME);
     }
     let af = step(ndproxy::open_af());
-    let vc = step(call::create_vc(&af));
-    let pending = step(call::start_make_call(&vc, 0, "isp"));
-    let opened = step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
-        matches!(seen, wire_peer::Seen::SessionOpened(_))
-    }));
-    let wire_peer::Seen::SessionOpened(session) = opened else {
-        report::error("unexpected peer event");
-    };
+    let (session, vc) = dial_pppoe(&binding, &af, &mut peer);
     report::observe("pppoe.session", session);
-    let connected = step(pending.finish());
     report::observe("call.connected", "pppoe");
-    let info = step(ndiswan::get_info());
-    step(ndiswan::set_link_info(
-        &connected.vc,
-        info.max_frame_size,
-        framing::PPP_FRAMING,
-    ));
     let lcp_request = b"\xc0\x21\x01\x01\x00\x04";
-    let nbl = step(ndiswan::send(&connected.vc, lcp_request));
+    let nbl = step(ndiswan::send(&vc, lcp_request));
     let seen = step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
         matches!(seen, wire_peer::Seen::Ppp { .. })
     }));
@@ -731,17 +743,17 @@ fn dial_wire(garbage: bool) {
     report::observe("pppoe.up", "LCP request carried to the AC");
     let lcp_ack = b"\xc0\x21\x02\x01\x00\x04";
     step(peer.send_ppp(&binding, session, lcp_ack));
-    let received = step(ndiswan::receive(&connected.vc, FRAME_LIMIT));
+    let received = step(ndiswan::receive(&vc, FRAME_LIMIT));
     if received != lcp_ack {
         report::error(&format!("NDISWAN received {received:02x?}"));
     }
     report::observe("pppoe.down", "LCP ack carried to NDISWAN");
-    step(call::close_call(&connected.vc));
+    step(call::close_call(&vc));
     step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
         matches!(seen, wire_peer::Seen::SessionClosed(_))
     }));
     report::observe("pppoe.closed", "PADT seen by the AC");
-    step(call::delete_vc(&connected.vc));
+    step(call::delete_vc(&vc));
     step(ndproxy::close_af(af));
     step(lower::unbind(&binding));
     report::observe("pppoe.counters", peer.counters());

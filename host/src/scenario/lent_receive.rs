@@ -10,8 +10,6 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rswan_ndis::wan::framing;
-
 use super::{AC_MAC, ETHERNET_MAC, ETHERNET_NAME, FRAME_LIMIT, step};
 use crate::kernel::binding::Binding;
 use crate::kernel::events::{self, Event};
@@ -66,28 +64,9 @@ struct Call {
     vc: Vc,
 }
 
-fn dial(binding: &Binding, af: &OpenAf, peer: wire_peer::AcPeer) -> Call {
-    let mut peer = peer;
-    let vc = step(call::create_vc(af));
-    let pending = step(call::start_make_call(&vc, 0, "isp"));
-    let opened = step(peer.pump_until(binding, FRAME_LIMIT, |seen| {
-        matches!(seen, wire_peer::Seen::SessionOpened(_))
-    }));
-    let wire_peer::Seen::SessionOpened(session) = opened else {
-        report::error("unexpected peer event");
-    };
-    let connected = step(pending.finish());
-    let info = step(ndiswan::get_info());
-    step(ndiswan::set_link_info(
-        &connected.vc,
-        info.max_frame_size,
-        framing::PPP_FRAMING,
-    ));
-    Call {
-        peer,
-        session,
-        vc: connected.vc,
-    }
+fn dial(binding: &Binding, af: &OpenAf, mut peer: wire_peer::AcPeer) -> Call {
+    let (session, vc) = super::dial_pppoe(binding, af, &mut peer);
+    Call { peer, session, vc }
 }
 
 /// Indicates one session frame carrying `payload` the way `how` says, and takes NDISWAN's

@@ -6,8 +6,6 @@
 
 use std::time::Instant;
 
-use rswan_ndis::wan::framing;
-
 use super::{AC_MAC, ETHERNET_MAC, ETHERNET_NAME, FRAME_LIMIT, connect_loopback, hang_up, step};
 use crate::report;
 use crate::windows::{call, lower, ndiswan, ndproxy, wire_peer};
@@ -76,23 +74,9 @@ pub fn dial_wire() {
         "rswan-host-ac",
     ));
     let af = step(ndproxy::open_af());
-    let vc = step(call::create_vc(&af));
-    let pending = step(call::start_make_call(&vc, 0, "isp"));
-    let opened = step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
-        matches!(seen, wire_peer::Seen::SessionOpened(_))
-    }));
-    let wire_peer::Seen::SessionOpened(session) = opened else {
-        report::error("unexpected peer event");
-    };
-    let connected = step(pending.finish());
-    let info = step(ndiswan::get_info());
-    step(ndiswan::set_link_info(
-        &connected.vc,
-        info.max_frame_size,
-        framing::PPP_FRAMING,
-    ));
+    let (session, vc) = super::dial_pppoe(&binding, &af, &mut peer);
 
-    let nbl = step(ndiswan::send_frames_at(&connected.vc, &SEND, false));
+    let nbl = step(ndiswan::send_frames_at(&vc, &SEND, false));
     let deadline = Instant::now() + FRAME_LIMIT;
     let mut carried = Vec::new();
     while carried.len() < SEND.len() && Instant::now() < deadline {
@@ -134,7 +118,7 @@ pub fn dial_wire() {
     step(lower::indicate_frames(&binding, &frames));
     let received: Vec<Vec<u8>> = replies
         .iter()
-        .map(|_| step(ndiswan::receive(&connected.vc, FRAME_LIMIT)))
+        .map(|_| step(ndiswan::receive(&vc, FRAME_LIMIT)))
         .collect();
     check_frames("NDISWAN", &received, &replies);
     report::observe(
@@ -155,7 +139,7 @@ pub fn dial_wire() {
     }
     let received: Vec<Vec<u8>> = burst
         .iter()
-        .map(|_| step(ndiswan::receive(&connected.vc, FRAME_LIMIT)))
+        .map(|_| step(ndiswan::receive(&vc, FRAME_LIMIT)))
         .collect();
     let burst: Vec<&[u8]> = burst.iter().map(Vec::as_slice).collect();
     check_frames("NDISWAN", &received, &burst);
@@ -164,11 +148,11 @@ pub fn dial_wire() {
         format!("{} one-frame NBLs, indicated in order", received.len()),
     );
 
-    step(call::close_call(&connected.vc));
+    step(call::close_call(&vc));
     step(peer.pump_until(&binding, FRAME_LIMIT, |seen| {
         matches!(seen, wire_peer::Seen::SessionClosed(_))
     }));
-    step(call::delete_vc(&connected.vc));
+    step(call::delete_vc(&vc));
     step(ndproxy::close_af(af));
     step(lower::unbind(&binding));
 }

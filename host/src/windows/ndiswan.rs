@@ -248,10 +248,9 @@ pub fn return_indicated(nbl: usize, at_dispatch: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// A receive indication on `vc`, taken without giving its NBL back: (NBL, frame). The caller
-/// returns it with [`return_indicated`] (the driver may not have kept it: RESOURCES is not
-/// used by the driver's indications, which the scenario checks).
-pub fn take_indication(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>), String> {
+/// The next receive indication on `vc`: (NBL, frame, whether the driver indicated it with
+/// NDIS_RECEIVE_FLAGS_RESOURCES and so keeps it).
+fn next_receive(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>, bool), String> {
     let handle = vc.handle;
     let Event::Receive {
         nbl, frame, kept, ..
@@ -262,6 +261,14 @@ pub fn take_indication(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>), Str
     else {
         return Err("unexpected event".into());
     };
+    Ok((nbl, frame, kept))
+}
+
+/// A receive indication on `vc`, taken without giving its NBL back: (NBL, frame). The caller
+/// returns it with [`return_indicated`] (the driver may not have kept it: RESOURCES is not
+/// used by the driver's indications, which the scenario checks).
+pub fn take_indication(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>), String> {
+    let (nbl, frame, kept) = next_receive(vc, limit)?;
     if kept {
         return Err(format!(
             "NBL {nbl:#x} was indicated with NDIS_RECEIVE_FLAGS_RESOURCES; it cannot be held"
@@ -273,16 +280,7 @@ pub fn take_indication(vc: &Vc, limit: Duration) -> Result<(usize, Vec<u8>), Str
 /// Waits for a frame indicated on `vc`, gives its NBL back (MiniportReturnNetBufferLists)
 /// unless the driver kept it, and returns the frame.
 pub fn receive(vc: &Vc, limit: Duration) -> Result<Vec<u8>, String> {
-    let handle = vc.handle;
-    let Event::Receive {
-        nbl, frame, kept, ..
-    } = events::take(
-        limit,
-        |e| matches!(e, Event::Receive { vc, .. } if *vc == handle),
-    )?
-    else {
-        return Err("unexpected event".into());
-    };
+    let (nbl, frame, kept) = next_receive(vc, limit)?;
     give_back(nbl, kept)?;
     Ok(frame)
 }
