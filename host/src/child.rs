@@ -40,6 +40,21 @@ impl Outcome {
         &self.report
     }
 
+    /// The driver's DbgPrintEx messages at `level` (`rswan_ndis::debug::level`), in order,
+    /// without the component, level and `rswan: ` prefix the driver prints.
+    pub fn driver_prints(&self, level: u32) -> Vec<String> {
+        let prefix = format!(
+            "component={} level={level} rswan: ",
+            rswan_ndis::debug::COMPONENT_ID
+        );
+        self.report
+            .observations
+            .iter()
+            .filter(|(key, _)| key == "dbgprint")
+            .filter_map(|(_, value)| value.strip_prefix(&prefix).map(str::to_owned))
+            .collect()
+    }
+
     /// The value of observation `key`; panics naming it if absent.
     pub fn observation(&self, key: &str) -> &str {
         self.report.observation(key).unwrap_or_else(|| {

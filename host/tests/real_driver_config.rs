@@ -24,20 +24,9 @@ fn run_with_registry(name: &str, lines: &[&str], scenario: &str) -> Outcome {
     child::run_with_registry(Path::new(RUNNER), scenario, &image(), &[], &file, lines)
 }
 
-/// The text of the driver's DbgPrintEx lines at `level` (0 error, 1 warning, 2 trace).
-fn printed(outcome: &Outcome, level: u32) -> Vec<String> {
-    let prefix = format!("component=80 level={level} rswan: ");
-    outcome
-        .report
-        .observations
-        .iter()
-        .filter(|(key, _)| key == "dbgprint")
-        .filter_map(|(_, value)| value.strip_prefix(&prefix).map(str::to_owned))
-        .collect()
-}
-
 fn adapter_up_line(outcome: &Outcome) -> String {
-    printed(outcome, 2)
+    outcome
+        .driver_prints(2)
         .into_iter()
         .find(|line| line.starts_with("adapter up: "))
         .unwrap_or_else(|| panic!("no `adapter up` line: {}", outcome.describe()))
@@ -55,7 +44,7 @@ fn an_empty_key_gives_the_defaults_two_pppoe_lines_and_one_loopback_pair() {
     let outcome = run_with_registry("empty", &[], "tapi-caps");
     outcome.expect_ok();
     assert_eq!(lines_of(&outcome), 4);
-    assert_eq!(printed(&outcome, 1), Vec::<String>::new());
+    assert_eq!(outcome.driver_prints(1), Vec::<String>::new());
     assert_eq!(
         adapter_up_line(&outcome),
         "adapter up: 2 PPPoE lines, 1 loopback pairs, AC-Name \"rswan\", Service-Name \"\", \
@@ -80,7 +69,7 @@ fn values_in_range_set_the_lines_names_and_session_limits() {
     );
     outcome.expect_ok();
     assert_eq!(lines_of(&outcome), 5 + 2 * 3);
-    assert_eq!(printed(&outcome, 1), Vec::<String>::new());
+    assert_eq!(outcome.driver_prints(1), Vec::<String>::new());
     assert_eq!(
         adapter_up_line(&outcome),
         "adapter up: 5 PPPoE lines, 3 loopback pairs, AC-Name \"Zürich AC\", Service-Name \
@@ -120,7 +109,7 @@ fn values_out_of_range_fall_back_to_their_defaults_with_a_warning_each() {
     // PppoeLines 65 is out of 0..=64: the default 2, with the 2 loopback pairs asked for.
     assert_eq!(lines_of(&outcome), 2 + 2 * 2);
     assert_eq!(
-        printed(&outcome, 1),
+        outcome.driver_prints(1),
         [
             "registry: PppoeLines = 65 is out of range 0..=64; using 2",
             "registry: ServiceName has the wrong registry type; using \"\"",
@@ -150,7 +139,7 @@ fn no_line_at_all_falls_back_to_the_default_lines() {
     outcome.expect_ok();
     assert_eq!(lines_of(&outcome), 4);
     assert_eq!(
-        printed(&outcome, 1),
+        outcome.driver_prints(1),
         [
             "registry: PppoeLines = 0 with no other line; using 2",
             "registry: LoopbackPairs = 0 with no other line; using 1",

@@ -43,18 +43,6 @@ fn dial_search(plan: &str) -> Outcome {
     child::run(Path::new(RUNNER), "dial-search", &image(), &[plan])
 }
 
-/// The text of the driver's DbgPrintEx lines at `level` (0 error, 1 warning, 2 trace).
-fn printed(outcome: &Outcome, level: u32) -> Vec<String> {
-    let prefix = format!("component=80 level={level} rswan: ");
-    outcome
-        .report
-        .observations
-        .iter()
-        .filter(|(key, _)| key == "dbgprint")
-        .filter_map(|(_, value)| value.strip_prefix(&prefix).map(str::to_owned))
-        .collect()
-}
-
 /// `PppoeLines` = 20 (0x14).
 const TWENTY_LINES: &str = "\"PppoeLines\"=dword:00000014";
 
@@ -75,14 +63,15 @@ fn one_binding_answers_twenty_clients_at_once_on_twenty_lines_and_refuses_the_on
     assert_eq!(common::number(&outcome, "answer.sessions"), 20);
     assert_eq!(common::number(&outcome, "answer.connected"), 20);
     assert_eq!(common::number(&outcome, "answer.closed"), 20);
-    let warnings = printed(&outcome, 1);
+    let warnings = outcome.driver_prints(1);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
         warnings[0].ends_with("refused: no free line"),
         "{warnings:?}"
     );
     assert!(
-        printed(&outcome, 2)
+        outcome
+            .driver_prints(2)
             .iter()
             .any(|line| line.contains("64 sessions per binding"))
     );
@@ -165,7 +154,8 @@ fn with_access_concentrators_behind_both_adapters_one_session_comes_up_and_the_o
         common::number(&outcome, &format!("wire.{other}.sessions_open")),
         0
     );
-    let taken: Vec<String> = printed(&outcome, 2)
+    let taken: Vec<String> = outcome
+        .driver_prints(2)
         .into_iter()
         .filter(|line| line.contains("PADO taken"))
         .collect();
@@ -184,11 +174,12 @@ fn with_no_access_concentrator_anywhere_the_dial_fails_after_the_retries_with_th
     assert_eq!(outcome.observation("wire.second.codes"), three);
     assert!(common::number(&outcome, "call.ended_after_seconds") >= 35);
     assert!(
-        printed(&outcome, 1)
+        outcome
+            .driver_prints(1)
             .iter()
             .any(|line| line.ends_with("discovery failed: no access concentrator answered")),
         "{:?}",
-        printed(&outcome, 1)
+        outcome.driver_prints(1)
     );
 }
 
@@ -231,10 +222,11 @@ fn the_dial_fails_when_its_last_adapter_leaves_during_discovery() {
     assert_eq!(outcome.observation("wire.first.codes"), PADI);
     assert_eq!(outcome.observation("wire.second.codes"), PADI);
     assert!(
-        printed(&outcome, 1)
+        outcome
+            .driver_prints(1)
             .iter()
             .any(|line| line.contains("went away during discovery")),
         "{:?}",
-        printed(&outcome, 1)
+        outcome.driver_prints(1)
     );
 }

@@ -250,8 +250,9 @@ fn unbind_waits(binding: Binding, call: &Call) -> String {
     "waited for the lent frame".into()
 }
 
-/// Every case on one binding, each observed as `lent.<case>`.
-pub fn run() {
+/// The Ethernet adapter bound, with the host's access concentrator on its wire, and a call
+/// dialed through it.
+fn bind_and_dial() -> (Binding, OpenAf, Call) {
     let ethernet = lower::Adapter {
         name: ETHERNET_NAME.to_owned(),
         mac: ETHERNET_MAC,
@@ -263,7 +264,13 @@ pub fn run() {
         "rswan-host-ac",
     ));
     let af = step(ndproxy::open_af());
-    let mut call = dial(&binding, &af, peer);
+    let call = dial(&binding, &af, peer);
+    (binding, af, call)
+}
+
+/// Every case on one binding, each observed as `lent.<case>`.
+pub fn run() {
+    let (binding, af, mut call) = bind_and_dial();
     report::observe("lent.zero_copy", zero_copy(&binding, &call, 1));
     let resources = Indication {
         resources: true,
@@ -332,18 +339,7 @@ fn time_receives(binding: &Binding, call: &Call, frames: u64, how: Indication) -
 /// see the same machine; observed as `bench.copy_seconds` and `bench.lent_seconds` (round
 /// trips) and `bench.copy_driver_seconds` and `bench.lent_driver_seconds` (inside the driver).
 pub fn bench(frames: u64) {
-    let ethernet = lower::Adapter {
-        name: ETHERNET_NAME.to_owned(),
-        mac: ETHERNET_MAC,
-    };
-    let binding = step(lower::bind(&ethernet));
-    let peer = step(wire_peer::AcPeer::new(
-        ETHERNET_NAME,
-        AC_MAC,
-        "rswan-host-ac",
-    ));
-    let af = step(ndproxy::open_af());
-    let call = dial(&binding, &af, peer);
+    let (binding, af, call) = bind_and_dial();
     let copy = Indication {
         resources: true,
         split_at: None,
