@@ -1,8 +1,10 @@
 //! The real rswan.sys, loaded in rswan-host (x64 natively, ARM64 under qemu-aarch64), dials l2tpns
 //! and answers rp-pppoe's client over a veth pair between two namespaces, with lwIP's PPP as RAS
-//! behind NDISWAN on the driver's VC (rswan_e2e::loaded_driver). Every call is checked three ways:
-//! the scenario child's report (verifier rules, no leak at unload), lwIP's PPP phases and IPCP
-//! addresses, and a capture read by tshark (no malformed packet, the expected PPPoE codes).
+//! behind NDISWAN on the driver's VC (rswan_e2e::loaded_driver). Bound to two adapters, each a
+//! veth pair to its own namespace, the x64 image dials searching both. Every call is checked
+//! three ways: the scenario child's report (verifier rules, no leak at unload), lwIP's PPP
+//! phases and IPCP addresses, and a capture read by tshark (no malformed packet, the expected
+//! PPPoE codes).
 //!
 //! The image is the one `RSWAN_SYS_X64` names (`cargo xtask test` sets it to the packaged
 //! image), else a release build made for the tests (rswan_host::image). The ARM64 image
@@ -395,10 +397,24 @@ fn loaded_driver_with_access_concentrators_behind_both_adapters_opens_one_sessio
         0,
         "no session frame on the wire not chosen"
     );
+    // The captures stamp each PADO as it reaches its interface; the driver takes them as two
+    // bridge threads pass them on, so PADOs a scheduling delay apart (measured here: under
+    // 1.5 ms) may be taken in either order. A PADO taken much later than the other's arrival
+    // would mean the dial waited instead of taking the first.
+    let pado_time = |c: &CaptureFile| -> f64 {
+        let times = c.fields(&format!("pppoe.code == {PADO}"), &["frame.time_epoch"]);
+        times[0][0].parse().expect("tshark prints a time")
+    };
+    let (taken, other) = (pado_time(winner), pado_time(loser));
     eprintln!(
-        "PADO times: chosen {:?}, other {:?}",
-        winner.fields(&format!("pppoe.code == {PADO}"), &["frame.time_epoch"]),
-        loser.fields(&format!("pppoe.code == {PADO}"), &["frame.time_epoch"])
+        "the call came up on {}: its PADO came {:.1} ms before the other's",
+        run.interfaces[chosen],
+        (other - taken) * 1000.0
+    );
+    assert!(
+        taken - other < 0.1,
+        "the PADO taken came {:.1} ms after the other",
+        (taken - other) * 1000.0
     );
     if chosen == 1 {
         assert_l2tpns_session(&run.dial, Method::Chap);
