@@ -89,7 +89,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "dial-ras",
-        "bind an AF_PACKET adapter on <interface>, dial <service>, carry the call for RAS's PPP engine listening on Unix socket <socket> for up to <seconds>, hang up",
+        "bind an AF_PACKET adapter on each <interface>..., dial <service> (searching them all), carry the call for RAS's PPP engine listening on Unix socket <socket> for up to <seconds>, hang up",
     ),
     (
         "answer-ras",

@@ -1,8 +1,9 @@
-//! The real rswan.sys, loaded in rswan-host, against real peers over a veth pair between two
-//! namespaces: it dials l2tpns (with the RADIUS responder) and answers rp-pppoe's client, with
+//! The real rswan.sys, loaded in rswan-host, against real peers over veth pairs between
+//! namespaces: it dials l2tpns (with the RADIUS responder), over one adapter or searching two
+//! (rp-pppoe's access concentrator behind the other), and answers rp-pppoe's client, with
 //! lwIP's PPP standing where RAS stands on Windows, behind NDISWAN on the driver's VC
-//! ([`crate::ras`]). The scenario child runs in the driver's namespace (its adapter is an
-//! AF_PACKET socket on the veth end there).
+//! ([`crate::ras`]). The scenario child runs in the driver's namespace (each adapter is an
+//! AF_PACKET socket on a veth end there).
 //!
 //! The end-to-end tests and the `rswan-link` program (`cargo xtask dial` / `answer`) both run
 //! calls through here.
@@ -17,9 +18,10 @@ use rswan_host::report::Ending;
 
 use crate::capture::{Capture, CaptureFile};
 use crate::lwip::{Auth, IpcpUp, LwipOptions, ServerAddresses, last_phase};
-use crate::netns::{NetNs, TestNet};
+use crate::netns::{NetNs, TestNet, TwoServerNet};
 use crate::peers::{
-    Discovered, ScratchDir, l2tpns_with_radius, lwip_behind_pppoe_relay, pppoe_discover,
+    Discovered, L2tpnsSite, RpPppoeSite, ScratchDir, l2tpns_with_radius, lwip_behind_pppoe_relay,
+    pppoe_discover, pppoe_server_with_lwip,
 };
 use crate::process::{Peer, tool};
 use crate::radius::Decision;
@@ -33,7 +35,8 @@ pub const PASSWORD: &str = "s3cret";
 pub const L2TPNS_SERVICE: &str = "TestSvc";
 /// l2tpns's own address on every session (its `peer_address`, crate::peers::l2tpns).
 pub const L2TPNS_ADDRESS: &str = "10.10.10.254";
-/// Addresses lwIP's authenticator behind the answering driver hands out.
+/// Addresses lwIP's authenticator hands out (as RAS behind the answering driver, or behind
+/// rp-pppoe's access concentrator).
 pub const ANSWER_LOCAL: &str = "10.64.0.1";
 pub const ANSWER_PEER: &str = "10.64.0.2";
 pub const ANSWER_DNS: &str = "10.64.0.53";
@@ -180,35 +183,13 @@ impl DialRun {
 /// is up, or the call ends when l2tpns hangs up (a refused login).
 pub fn dial_l2tpns(driver: impl Into<Machine>, options: &DialOptions) -> Result<DialRun, String> {
     let net = TestNet::new();
-    let site = l2tpns_with_radius(
-        &net.server,
-        &net.server_if,
-        options.auth.into(),
-        USER,
-        PASSWORD,
-    );
-    // l2tpns hands a session's IP packets to its namespace's kernel through its tun device;
-    // the kernel answers an echo to l2tpns's address once the namespace owns that address.
-    net.server
-        .ip(&["addr", "add", &format!("{L2TPNS_ADDRESS}/32"), "dev", "lo"]);
+    let site = l2tpns_site(&net.server, &net.server_if, options.auth);
     let capture = options
         .capture
         .as_ref()
         .map(|name| Capture::start(&net.client, &net.client_if, name));
-    let (child, stream) = start_call(
-        driver.into(),
-        &net.client,
-        "dial-ras",
-        &[&net.client_if, L2TPNS_SERVICE],
-    )?;
-    let lwip = LwipOptions {
-        ping: options.pings,
-        hangup: true,
-        ..LwipOptions::client(USER, &options.password, options.auth)
-    };
-    let (ras, pipe) = lwip.spawn_framed("lwip (RAS, client)");
-    let carried = relay(stream, pipe, TIMEOUT);
-    let child = join_child(child);
+    let (child, ras, carried) =
+        dial_as_ras(driver.into(), &net.client, &[&net.client_if], options)?;
     Ok(DialRun {
         call: Call {
             child,
@@ -219,6 +200,135 @@ pub fn dial_l2tpns(driver: impl Into<Machine>, options: &DialOptions) -> Result<
         decisions: site.radius.decisions(),
         pings: options.pings,
     })
+}
+
+/// l2tpns with RADIUS accepting [`USER`] and [`PASSWORD`] on `interface` of `ns`, which owns
+/// l2tpns's address: l2tpns hands a session's IP packets to the namespace's kernel through
+/// its tun device, and the kernel answers an echo to that address.
+fn l2tpns_site(ns: &NetNs, interface: &str, auth: Auth) -> L2tpnsSite {
+    let site = l2tpns_with_radius(ns, interface, auth.into(), USER, PASSWORD);
+    ns.ip(&["addr", "add", &format!("{L2TPNS_ADDRESS}/32"), "dev", "lo"]);
+    site
+}
+
+/// The loaded driver in `ns`, bound to `interfaces`, dials [`L2TPNS_SERVICE`] with lwIP's
+/// client as RAS (pinging its peer `options.pings` times, then hanging up); returns the
+/// scenario child's outcome, RAS, and what crossed NDISWAN's socket.
+fn dial_as_ras(
+    machine: Machine,
+    ns: &NetNs,
+    interfaces: &[&str],
+    options: &DialOptions,
+) -> Result<(Outcome, Peer, Result<Carried, String>), String> {
+    let mut args = interfaces.to_vec();
+    args.push(L2TPNS_SERVICE);
+    let (child, stream) = start_call(machine, ns, "dial-ras", &args)?;
+    let lwip = LwipOptions {
+        ping: options.pings,
+        hangup: true,
+        ..LwipOptions::client(USER, &options.password, options.auth)
+    };
+    let (ras, pipe) = lwip.spawn_framed("lwip (RAS, client)");
+    let carried = relay(stream, pipe, TIMEOUT);
+    Ok((join_child(child), ras, carried))
+}
+
+/// A dial that searched two Ethernet adapters: rp-pppoe's access concentrator behind the
+/// first, l2tpns behind the second.
+#[derive(Debug)]
+pub struct SearchRun {
+    /// The call (its `capture` is `None`: see `captures`); the decisions are those of
+    /// l2tpns's RADIUS responder.
+    pub dial: DialRun,
+    /// The driver's interfaces, first and second.
+    pub interfaces: [String; 2],
+    /// The captures on the first and the second interface.
+    pub captures: Option<[CaptureFile; 2]>,
+    /// rp-pppoe's access concentrator, and lwIP's authenticator behind it.
+    pub rp_pppoe: RpPppoeSite,
+}
+
+impl SearchRun {
+    /// The index of the interface the call came up on (the one its PADS crossed).
+    pub fn chosen(&self) -> Result<usize, String> {
+        let connected = self
+            .dial
+            .call
+            .child
+            .report
+            .observation("call.connected")
+            .ok_or("the scenario child reported no connected interface")?;
+        self.interfaces
+            .iter()
+            .position(|i| i == connected)
+            .ok_or_else(|| format!("connected on {connected}, none of {:?}", self.interfaces))
+    }
+}
+
+/// The loaded driver, bound to two Ethernet adapters, dials [`L2TPNS_SERVICE`] with lwIP's
+/// client as RAS, as [`dial_l2tpns`] does. Behind the first adapter rp-pppoe's `pppoe-server`
+/// offers `first_service` (AC-Name "TestAC"), with lwIP's authenticator (CHAP, accepting
+/// [`USER`] and [`PASSWORD`], handing out the `ANSWER_*` addresses) behind each session it
+/// opens; behind the second, l2tpns. The driver sends a PADI on both and continues where the
+/// first PADO it takes came from. The captures (with `options.capture`) are
+/// `<name>-first` and `<name>-second`.
+pub fn dial_over_two_adapters(
+    driver: impl Into<Machine>,
+    options: &DialOptions,
+    first_service: &str,
+) -> Result<SearchRun, String> {
+    let net = TwoServerNet::new();
+    let [first, second] = &net.links;
+    let rp_pppoe = pppoe_server_with_lwip(
+        &first.server,
+        &first.server_if,
+        "TestAC",
+        first_service,
+        &answering_lwip(),
+    );
+    let site = l2tpns_site(&second.server, &second.server_if, options.auth);
+    let captures = options.capture.as_ref().map(|name| {
+        [(first, "first"), (second, "second")].map(|(link, side)| {
+            Capture::start(&net.client, &link.client_if, &format!("{name}-{side}"))
+        })
+    });
+    let interfaces = [first.client_if.clone(), second.client_if.clone()];
+    let (child, ras, carried) = dial_as_ras(
+        driver.into(),
+        &net.client,
+        &[&first.client_if, &second.client_if],
+        options,
+    )?;
+    Ok(SearchRun {
+        dial: DialRun {
+            call: Call {
+                child,
+                ras,
+                carried,
+                capture: None,
+            },
+            decisions: site.radius.decisions(),
+            pings: options.pings,
+        },
+        interfaces,
+        captures: captures.map(|c| c.map(Capture::finish)),
+        rp_pppoe,
+    })
+}
+
+/// lwIP's authenticator where RAS answers, or behind rp-pppoe's access concentrator: CHAP
+/// for [`USER`], the `ANSWER_*` addresses.
+fn answering_lwip() -> LwipOptions {
+    LwipOptions::server(
+        USER,
+        PASSWORD,
+        Auth::Chap,
+        ServerAddresses {
+            local: ANSWER_LOCAL.into(),
+            peer: ANSWER_PEER.into(),
+            dns: ANSWER_DNS.into(),
+        },
+    )
 }
 
 /// A call rp-pppoe's client made to the loaded driver.
@@ -255,17 +365,7 @@ pub fn answer_rp_pppoe(
     let net = TestNet::new();
     let capture = capture.map(|name| Capture::start(&net.server, &net.server_if, name));
     let (child, stream) = start_call(driver.into(), &net.server, "answer-ras", &[&net.server_if])?;
-    let server = LwipOptions::server(
-        USER,
-        PASSWORD,
-        Auth::Chap,
-        ServerAddresses {
-            local: ANSWER_LOCAL.into(),
-            peer: ANSWER_PEER.into(),
-            dns: ANSWER_DNS.into(),
-        },
-    );
-    let (ras, framed) = server.spawn_framed("lwip (RAS, authenticator)");
+    let (ras, framed) = answering_lwip().spawn_framed("lwip (RAS, authenticator)");
     let relay_thread = thread::spawn(move || relay(stream, framed, TIMEOUT));
 
     let discovered = match pppoe_discover(&net.client, &net.client_if, TIMEOUT) {

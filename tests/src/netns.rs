@@ -156,6 +156,45 @@ impl Default for TestNet {
     }
 }
 
+/// A client namespace with two Ethernet interfaces, each a veth pair to its own server
+/// namespace (`veth-c1` and `veth-c2` in the client, `veth-s` in each server): a machine with
+/// two adapters, an access concentrator's wire behind each.
+#[derive(Debug)]
+pub struct TwoServerNet {
+    pub client: NetNs,
+    pub links: [Link; 2],
+}
+
+/// One wire of a [`TwoServerNet`].
+#[derive(Debug)]
+pub struct Link {
+    pub server: NetNs,
+    pub client_if: String,
+    pub server_if: String,
+}
+
+impl TwoServerNet {
+    pub fn new() -> TwoServerNet {
+        let client = NetNs::new("c");
+        let links = ["1", "2"].map(|n| {
+            let server = NetNs::new(&format!("s{n}"));
+            let veth = Veth::new(&client, &format!("veth-c{n}"), &server, "veth-s");
+            Link {
+                server,
+                client_if: veth.a,
+                server_if: veth.b,
+            }
+        });
+        TwoServerNet { client, links }
+    }
+}
+
+impl Default for TwoServerNet {
+    fn default() -> Self {
+        TwoServerNet::new()
+    }
+}
+
 fn disable_ipv6() {
     for scope in ["all", "default", "lo"] {
         let path = format!("/proc/sys/net/ipv6/conf/{scope}/disable_ipv6");

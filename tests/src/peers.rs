@@ -1,10 +1,12 @@
 //! The independent PPPoE peers, started inside a test's namespace with the set-ups that work
 //! on this kind of machine: rp-pppoe's `pppoe-server` and `pppoe`, and l2tpns.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -76,13 +78,95 @@ pub fn wait_for_packet_socket(ns: &NetNs, ethertype: u16, timeout: Duration) -> 
 /// PADS it starts pppd, which cannot run here (no kernel PPP), and then sends PADT with
 /// Generic-Error "RP-PPPoE: Child pppd process terminated".
 pub fn pppoe_server(ns: &NetNs, interface: &str, ac_name: &str, service: &str) -> Peer {
+    start_pppoe_server(ns, pppoe_server_command(ns, interface, ac_name, service))
+}
+
+fn pppoe_server_command(ns: &NetNs, interface: &str, ac_name: &str, service: &str) -> Command {
     let mut command = ns.command("pppoe-server");
     command.args(["-F", "-I", interface, "-C", ac_name, "-S", service]);
+    command
+}
+
+fn start_pppoe_server(ns: &NetNs, command: Command) -> Peer {
     let server = Peer::spawn("pppoe-server", command);
     if let Err(e) = wait_for_packet_socket(ns, 0x8863, STARTUP_TIMEOUT) {
         panic!("pppoe-server did not start: {e}\n{}", server.output());
     }
     server
+}
+
+/// rp-pppoe's access concentrator with lwIP's PPP behind every session it opens, in place of
+/// the pppd that cannot run here.
+#[derive(Debug)]
+pub struct RpPppoeSite {
+    pub server: Peer,
+    lwip_log: PathBuf,
+    /// The script pppoe-server runs and the logs, removed after pppoe-server is gone.
+    _scratch: ScratchDir,
+}
+
+impl RpPppoeSite {
+    /// What lwIP behind rp-pppoe reported (its `PHASE`, `IPCP up` lines), or nothing when
+    /// no session started it.
+    pub fn lwip_lines(&self) -> Vec<String> {
+        fs::read_to_string(&self.lwip_log)
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// [`pppoe_server`] with `-q <script>`: for each session pppoe-server runs the script in
+/// pppd's place, as `<script> pty '<pppoe -e command>' <pppd options>`; the script runs that
+/// relay (rp-pppoe's async `pppoe -e`, as [`pppoe_relay`]) with lwIP, started from `lwip`,
+/// on its stdin and stdout through a FIFO, lwIP's report going to a log. lwIP negotiates
+/// neither ACFC nor an ACCM, for rp-pppoe's sake ([`lwip_behind_pppoe_relay`] says why).
+pub fn pppoe_server_with_lwip(
+    ns: &NetNs,
+    interface: &str,
+    ac_name: &str,
+    service: &str,
+    lwip: &LwipOptions,
+) -> RpPppoeSite {
+    let scratch = ScratchDir::new("pppoe-server");
+    let dir = scratch.path();
+    let lwip = LwipOptions {
+        no_acfc: true,
+        no_accm: true,
+        ..lwip.clone()
+    };
+    let lwip = lwip.command();
+    let lwip_command: Vec<String> = std::iter::once(lwip.get_program())
+        .chain(lwip.get_args())
+        .map(shell_quoted)
+        .collect();
+    let lwip_log = dir.join("lwip.log");
+    let script = format!(
+        "#!/bin/sh\n\
+         # pppoe-server's pppd: $2 is the command that relays the session.\n\
+         fifo={fifo}-$$\n\
+         mkfifo \"$fifo\" || exit 1\n\
+         sh -c \"$2\" <\"$fifo\" 2>>{relay_log} | {lwip} >\"$fifo\" 2>>{lwip_log}\n",
+        fifo = shell_quoted(dir.join("session").as_os_str()),
+        relay_log = shell_quoted(dir.join("pppoe-e.log").as_os_str()),
+        lwip = lwip_command.join(" "),
+        lwip_log = shell_quoted(lwip_log.as_os_str()),
+    );
+    let script_path = dir.join("session.sh");
+    fs::write(&script_path, script).expect("write pppoe-server's session script");
+    fs::set_permissions(&script_path, fs::Permissions::from_mode(0o755))
+        .expect("make pppoe-server's session script executable");
+    let mut command = pppoe_server_command(ns, interface, ac_name, service);
+    command.arg("-q").arg(&script_path);
+    RpPppoeSite {
+        server: start_pppoe_server(ns, command),
+        lwip_log,
+        _scratch: scratch,
+    }
+}
+
+/// `text` as one word for sh.
+fn shell_quoted(text: &OsStr) -> String {
+    format!("'{}'", text.to_string_lossy().replace('\'', r"'\''"))
 }
 
 /// The session that rp-pppoe's `pppoe -d` discovered.

@@ -1,8 +1,10 @@
 //! The real rswan.sys, loaded in rswan-host (x64 natively, ARM64 under qemu-aarch64), dials l2tpns
 //! and answers rp-pppoe's client over a veth pair between two namespaces, with lwIP's PPP as RAS
-//! behind NDISWAN on the driver's VC (rswan_e2e::loaded_driver). Every call is checked three ways:
-//! the scenario child's report (verifier rules, no leak at unload), lwIP's PPP phases and IPCP
-//! addresses, and a capture read by tshark (no malformed packet, the expected PPPoE codes).
+//! behind NDISWAN on the driver's VC (rswan_e2e::loaded_driver). Bound to two adapters, each a
+//! veth pair to its own namespace, the x64 image dials searching both. Every call is checked
+//! three ways: the scenario child's report (verifier rules, no leak at unload), lwIP's PPP
+//! phases and IPCP addresses, and a capture read by tshark (no malformed packet, the expected
+//! PPPoE codes).
 //!
 //! The image is the one `RSWAN_SYS_X64` names (`cargo xtask test` sets it to the packaged
 //! image), else a release build made for the tests (rswan_host::image). The ARM64 image
@@ -14,8 +16,8 @@ use std::process::Command;
 
 use rswan_e2e::capture::{CaptureFile, PADI, PADO, PADR, PADS, PADT};
 use rswan_e2e::loaded_driver::{
-    self, ANSWER_LOCAL, ANSWER_PEER, Call, DialOptions, DialRun, Driver, L2TPNS_ADDRESS, Machine,
-    USER, echo_replies,
+    self, ANSWER_DNS, ANSWER_LOCAL, ANSWER_PEER, Call, DialOptions, DialRun, Driver,
+    L2TPNS_ADDRESS, L2TPNS_SERVICE, Machine, SearchRun, USER, echo_replies,
 };
 use rswan_e2e::lwip::Auth;
 use rswan_e2e::radius::{Decision, Method};
@@ -61,12 +63,12 @@ fn capture(call: &Call) -> &CaptureFile {
 }
 
 /// The session id as the child reported it, and as tshark read it from the PADS.
-fn assert_session_matches_the_pads(call: &Call) {
+fn assert_session_matches_the_pads(call: &Call, capture: &CaptureFile) {
     let session = call.session().expect("the child saw a PADS");
-    let pads = discovery_field(capture(call), PADS, "pppoe.session_id");
+    let pads = discovery_field(capture, PADS, "pppoe.session_id");
     assert_eq!(pads, [[session.to_owned()]], "PADS session id");
     // Every session frame of the capture is in that session.
-    let ids = capture(call).fields("pppoes", &["pppoe.session_id"]);
+    let ids = capture.fields("pppoes", &["pppoe.session_id"]);
     assert!(!ids.is_empty() && ids.iter().all(|row| row[0] == session));
 }
 
@@ -88,11 +90,15 @@ fn assert_session_payloads_start_with_a_protocol(capture: &CaptureFile) {
 /// frame in the session the child saw, each starting with a protocol field.
 fn checked_capture(call: &Call) -> &CaptureFile {
     let capture = capture(call);
+    assert_call_capture(call, capture);
+    capture
+}
+
+fn assert_call_capture(call: &Call, capture: &CaptureFile) {
     capture.assert_well_formed();
     assert_eq!(capture.discovery_codes(), [PADI, PADO, PADR, PADS, PADT]);
-    assert_session_matches_the_pads(call);
+    assert_session_matches_the_pads(call, capture);
     assert_session_payloads_start_with_a_protocol(capture);
-    capture
 }
 
 /// `field` of the discovery frames with code `code`.
@@ -129,6 +135,12 @@ fn assert_whole_call(call: &Call, verdict: Result<(), String>) {
 }
 
 fn assert_l2tpns_call(run: &DialRun, method: Method) {
+    assert_l2tpns_session(run, method);
+    assert_l2tpns_wire(&run.call, checked_capture(&run.call));
+}
+
+/// What RAS and RADIUS saw of a whole call to l2tpns that RAS hung up after one echo.
+fn assert_l2tpns_session(run: &DialRun, method: Method) {
     let call = &run.call;
     assert_whole_call(call, run.verdict());
     let up = call.ipcp().expect("IPCP up");
@@ -148,8 +160,11 @@ fn assert_l2tpns_call(run: &DialRun, method: Method) {
     // RAS hung up: lwIP's LCP Terminate, then NDPROXY closed the call.
     assert_eq!(call.child.observation("ras.end"), "the PPP engine hung up");
     assert_one_login(run, method, true);
+}
 
-    let capture = checked_capture(call);
+/// The wire of that call, its capture already checked ([`assert_call_capture`]).
+fn assert_l2tpns_wire(call: &Call, capture: &CaptureFile) {
+    let up = call.ipcp().expect("IPCP up");
     // The driver's PADT closes the call: it goes to the AC that sent the PADS.
     assert_eq!(
         discovery_field(capture, PADT, "eth.dst"),
@@ -274,6 +289,184 @@ fn wrong_password_dial(machine: Machine, test: &str) {
     );
     assert_eq!(capture.count("pap.code == 2"), 0, "no PAP Authenticate-Ack");
     assert_eq!(capture.count("ipcp"), 0);
+}
+
+/// A CHAP dial of the native image searching two adapters, rp-pppoe's access concentrator
+/// offering `first_service` behind the first, l2tpns behind the second.
+fn search_dial(test: &str, first_service: &str) -> SearchRun {
+    let options = DialOptions {
+        auth: Auth::Chap,
+        password: loaded_driver::PASSWORD.into(),
+        pings: 1,
+        capture: Some(test.into()),
+    };
+    loaded_driver::dial_over_two_adapters(native(), &options, first_service)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn search_captures(run: &SearchRun) -> &[CaptureFile; 2] {
+    let captures = run.captures.as_ref().expect("the test asked for captures");
+    for capture in captures {
+        capture.assert_well_formed();
+    }
+    captures
+}
+
+/// The driver's PADIs on the two wires: one on each (the dial stops searching once it took a
+/// PADO, long before the first retransmission after 5 s), each asking for the dialed service,
+/// each from its own interface with its own Host-Uniq.
+fn assert_one_padi_on_each(captures: &[CaptureFile; 2]) {
+    let padis = captures.each_ref().map(|c| {
+        let padi = c.fields(
+            &format!("pppoe.code == {PADI}"),
+            &["eth.src", "pppoed.tags.host_uniq"],
+        );
+        assert_eq!(
+            padi.len(),
+            1,
+            "one PADI on {}: {padi:?}",
+            c.path().display()
+        );
+        assert_eq!(c.service_names(PADI), [L2TPNS_SERVICE]);
+        padi.into_iter().next().expect("one PADI")
+    });
+    assert_ne!(padis[0][0], padis[1][0], "PADIs from two interfaces");
+    assert!(
+        !padis[0][1].is_empty(),
+        "a Host-Uniq in the PADI: {padis:?}"
+    );
+    assert_ne!(padis[0][1], padis[1][1], "a Host-Uniq per binding");
+}
+
+/// README "Settings and PPPoE discovery": a dial sends a PADI on every bound Ethernet adapter
+/// and continues where an access concentrator offers the requested Service-Name. rp-pppoe's
+/// AC behind the first adapter offers another service, so it stays silent (as
+/// rp_pppoe_server.rs shows); l2tpns behind the second answers, and the whole call (CHAP,
+/// IPCP, an echo, RAS's hang-up) runs there.
+#[test]
+fn loaded_driver_dials_over_two_adapters_and_reaches_l2tpns_behind_the_second() {
+    let test = "loaded_driver_dials_over_two_adapters_and_reaches_l2tpns_behind_the_second";
+    let run = search_dial(test, "OtherSvc");
+    assert_l2tpns_session(&run.dial, Method::Chap);
+    assert_eq!(run.chosen(), Ok(1), "{}", run.dial.call.child.describe());
+    let captures = search_captures(&run);
+    assert_one_padi_on_each(captures);
+    let [first, second] = captures;
+    // Nothing answered on the first wire, and nothing but the PADI went there.
+    assert_eq!(first.discovery_codes(), [PADI]);
+    assert_eq!(
+        first.count("pppoes"),
+        0,
+        "no session frame on the first wire"
+    );
+    assert!(
+        run.rp_pppoe.lwip_lines().is_empty(),
+        "rp-pppoe opened no session: {:?}",
+        run.rp_pppoe.lwip_lines()
+    );
+    assert_call_capture(&run.dial.call, second);
+    assert_l2tpns_wire(&run.dial.call, second);
+    assert_eq!(second.count("chap.code == 3"), 1, "one CHAP Success");
+}
+
+/// Both adapters lead to an access concentrator offering the dialed service: rp-pppoe's
+/// (lwIP's authenticator behind it accepts the same CHAP account as l2tpns's RADIUS) and
+/// l2tpns. Which PADO the driver takes first is a race; the call comes up on that one, with
+/// one PADR and one PADS in the two captures together, and the other AC gets a PADI, sends a
+/// PADO and hears nothing more.
+#[test]
+fn loaded_driver_with_access_concentrators_behind_both_adapters_opens_one_session() {
+    let test = "loaded_driver_with_access_concentrators_behind_both_adapters_opens_one_session";
+    let run = search_dial(test, L2TPNS_SERVICE);
+    let chosen = run
+        .chosen()
+        .unwrap_or_else(|e| panic!("{e}: {}", run.dial.call.child.describe()));
+    let captures = search_captures(&run);
+    assert_one_padi_on_each(captures);
+    let in_both = |code: u8| {
+        captures
+            .iter()
+            .map(|c| c.count(&format!("pppoe.code == {code}")))
+            .sum::<usize>()
+    };
+    assert_eq!((in_both(PADR), in_both(PADS)), (1, 1), "one PADR, one PADS");
+    let (winner, loser) = (&captures[chosen], &captures[1 - chosen]);
+    assert_eq!(loser.discovery_codes(), [PADI, PADO], "the AC not chosen");
+    assert_eq!(
+        loser.count("pppoes"),
+        0,
+        "no session frame on the wire not chosen"
+    );
+    // The captures stamp each PADO as it reaches its interface; the driver takes them as two
+    // bridge threads pass them on, so PADOs a scheduling delay apart (measured here: under
+    // 1.5 ms) may be taken in either order. A PADO taken much later than the other's arrival
+    // would mean the dial waited instead of taking the first.
+    let pado_time = |c: &CaptureFile| -> f64 {
+        let times = c.fields(&format!("pppoe.code == {PADO}"), &["frame.time_epoch"]);
+        times[0][0].parse().expect("tshark prints a time")
+    };
+    let (taken, other) = (pado_time(winner), pado_time(loser));
+    eprintln!(
+        "the call came up on {}: its PADO came {:.1} ms before the other's",
+        run.interfaces[chosen],
+        (other - taken) * 1000.0
+    );
+    assert!(
+        taken - other < 0.1,
+        "the PADO taken came {:.1} ms after the other",
+        (taken - other) * 1000.0
+    );
+    if chosen == 1 {
+        assert_l2tpns_session(&run.dial, Method::Chap);
+        assert_call_capture(&run.dial.call, winner);
+        assert_l2tpns_wire(&run.dial.call, winner);
+        assert!(
+            run.rp_pppoe.lwip_lines().is_empty(),
+            "rp-pppoe opened no session: {:?}",
+            run.rp_pppoe.lwip_lines()
+        );
+    } else {
+        assert_rp_pppoe_call(&run, winner);
+    }
+}
+
+/// A whole call through rp-pppoe's access concentrator to lwIP's authenticator behind it:
+/// CHAP, IPCP with its addresses, an echo, RAS's hang-up; l2tpns's RADIUS was never asked.
+fn assert_rp_pppoe_call(run: &SearchRun, capture: &CaptureFile) {
+    let call = &run.dial.call;
+    let far_end = run.rp_pppoe.lwip_lines();
+    assert_whole_call(call, run.dial.verdict());
+    let up = call.ipcp().expect("IPCP up");
+    assert_eq!(
+        (up.local.as_str(), up.peer.as_str(), up.dns.as_str()),
+        (ANSWER_PEER, ANSWER_LOCAL, ANSWER_DNS)
+    );
+    let replies = echo_replies(&call.ras);
+    assert_eq!(replies.len(), 1, "one echo reply: {replies:?}");
+    assert!(replies[0].starts_with(&format!("PING reply from={ANSWER_LOCAL} ")));
+    assert_eq!(call.child.observation("ras.end"), "the PPP engine hung up");
+    assert!(
+        far_end.iter().any(|l| l.starts_with("IPCP up ")),
+        "lwIP behind rp-pppoe reached IPCP: {far_end:?}"
+    );
+    assert!(run.dial.decisions.is_empty(), "{:?}", run.dial.decisions);
+
+    // After the driver's PADT, rp-pppoe's relay (its lwIP gone) may send its own.
+    let codes = capture.discovery_codes();
+    assert_eq!(codes[..4], [PADI, PADO, PADR, PADS], "{codes:?}");
+    assert!(
+        codes.len() > 4 && codes[4..].iter().all(|c| *c == PADT),
+        "{codes:?}"
+    );
+    assert_session_matches_the_pads(call, capture);
+    assert_session_payloads_start_with_a_protocol(capture);
+    assert_eq!(
+        capture.discovery_tag(PADO, "pppoed.tags.ac_name"),
+        ["TestAC"]
+    );
+    assert_eq!(capture.count("chap.code == 3"), 1, "one CHAP Success");
+    assert_eq!(capture.count("pppoes && icmp.type == 8"), 1);
+    assert_eq!(capture.count("pppoes && icmp.type == 0"), 1);
 }
 
 #[test]

@@ -15,12 +15,12 @@ use crate::report;
 use crate::windows::ras::{RasEnd, RasLink};
 use crate::windows::{call, lower, ndiswan, ndproxy, packet_wire};
 
-/// `dial-ras <interface> <service> <socket> <seconds>` and `answer-ras <interface> <socket>
+/// `dial-ras <interface>... <service> <socket> <seconds>` and `answer-ras <interface> <socket>
 /// <seconds>`: the part between bringing the adapter up and taking it down.
 pub(super) fn run(name: &str, args: &[String]) {
     match (name, args) {
-        ("dial-ras", [interface, service, socket, seconds]) => {
-            dial(interface, service, Path::new(socket), seconds_of(seconds));
+        ("dial-ras", [interfaces @ .., service, socket, seconds]) if !interfaces.is_empty() => {
+            dial(interfaces, service, Path::new(socket), seconds_of(seconds));
         }
         ("answer-ras", [interface, socket, seconds]) => {
             answer(interface, Path::new(socket), seconds_of(seconds));
@@ -28,7 +28,7 @@ pub(super) fn run(name: &str, args: &[String]) {
         _ => report::error(&format!(
             "{name} needs {}",
             if name == "dial-ras" {
-                "<interface> <service> <socket> <seconds>"
+                "<interface>... <service> <socket> <seconds>"
             } else {
                 "<interface> <socket> <seconds>"
             }
@@ -40,26 +40,37 @@ fn seconds_of(text: &str) -> Duration {
     Duration::from_secs(parse_number(text) as u64)
 }
 
-/// Dials `service` on PPPoE line 0 and hands the call to RAS's PPP engine until the engine
-/// hangs up (NDPROXY then closes the call: the driver sends PADT), the peer hangs up (PADT:
-/// the driver dispatches a close), or `hold` passes.
-fn dial(interface: &str, service: &str, socket: &Path, hold: Duration) {
+/// Binds an adapter on every interface and dials `service` on PPPoE line 0 (the driver
+/// searches them all); hands the call to RAS's PPP engine until the engine hangs up (NDPROXY
+/// then closes the call: the driver sends PADT), the peer hangs up (PADT: the driver
+/// dispatches a close), or `hold` passes. Observes the interface the PADS crossed as
+/// `call.connected`.
+fn dial(interfaces: &[String], service: &str, socket: &Path, hold: Duration) {
     let ras = step(RasLink::connect(socket));
-    let (ethernet, packet_socket) = step(packet_wire::adapter(interface));
-    let binding = step(lower::bind(&ethernet));
-    let bridge = packet_wire::Bridge::start(binding.clone(), packet_socket);
+    let mut bindings = Vec::new();
+    let mut bridges = Vec::new();
+    for interface in interfaces {
+        let (ethernet, packet_socket) = step(packet_wire::adapter(interface));
+        let binding = step(lower::bind(&ethernet));
+        bridges.push(packet_wire::Bridge::start(binding.clone(), packet_socket));
+        bindings.push(binding);
+    }
     let af = step(ndproxy::open_af());
     let vc = step(call::create_vc(&af));
     let connected = step(step(call::start_make_call(&vc, 0, service)).finish());
-    report::observe("call.connected", interface);
-    let bridge = observe_session(bridge);
+    let (bridges, chosen) = observe_session(bridges);
+    report::observe("call.connected", &interfaces[chosen]);
     carry(ras, &connected.vc, hold);
     step(call::close_call(&connected.vc));
     report::observe("call.closed", "by NDPROXY");
     step(call::delete_vc(&connected.vc));
     step(ndproxy::close_af(af));
-    step(bridge.stop());
-    step(lower::unbind(&binding));
+    for bridge in bridges {
+        step(bridge.stop());
+    }
+    for binding in &bindings {
+        step(lower::unbind(binding));
+    }
 }
 
 /// Registers a SAP on PPPoE line 0, accepts the call the driver's access concentrator
@@ -75,7 +86,8 @@ fn answer(interface: &str, socket: &Path, hold: Duration) {
     let ras = step(RasLink::connect(socket));
     let vc = step(call::accept_incoming(&sap, hold));
     report::observe("call.connected", "answered");
-    let bridge = observe_session(bridge);
+    let (mut bridges, _) = observe_session(vec![bridge]);
+    let bridge = bridges.remove(0);
     carry(ras, &vc, hold);
     step(call::close_call(&vc));
     report::observe("call.closed", "by NDPROXY");
@@ -85,23 +97,32 @@ fn answer(interface: &str, socket: &Path, hold: Duration) {
     step(lower::unbind(&binding));
 }
 
-/// The session id of the PADS that opened the call. The bridge may pass the PADS on a moment
-/// after the call is connected (the driver sends it, then dispatches the call at once).
-fn observe_session(bridge: packet_wire::Bridge) -> packet_wire::Bridge {
+/// The session id of the PADS that opened the call, and which bridge it crossed. A bridge
+/// may pass the PADS on a moment after the call is connected (the driver sends it, then
+/// dispatches the call at once).
+fn observe_session(bridges: Vec<packet_wire::Bridge>) -> (Vec<packet_wire::Bridge>, usize) {
     let deadline = Instant::now() + FRAME_LIMIT;
     while Instant::now() < deadline {
-        if let Some(id) = bridge.pads_session() {
+        let crossed = bridges
+            .iter()
+            .enumerate()
+            .find_map(|(index, bridge)| Some((index, bridge.pads_session()?)));
+        if let Some((index, id)) = crossed {
             report::observe("pppoe.session", format!("{id:#06x}"));
-            return bridge;
+            return (bridges, index);
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    let bridged = match bridge.stop() {
-        Ok(()) => "the bridge ran".to_owned(),
-        Err(e) => format!("the bridge failed: {e}"),
-    };
+    let bridged: Vec<String> = bridges
+        .into_iter()
+        .map(|bridge| match bridge.stop() {
+            Ok(()) => "the bridge ran".to_owned(),
+            Err(e) => format!("the bridge failed: {e}"),
+        })
+        .collect();
     report::error(&format!(
-        "the call is connected but no PADS crossed the adapter ({bridged})"
+        "the call is connected but no PADS crossed an adapter ({})",
+        bridged.join(", ")
     ))
 }
 
