@@ -85,3 +85,37 @@ pub fn report_observations() {
         report::observe(&format!("stack.entry.{}", entry.replace(' ', "_")), depth);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the thunks do at an import call: lower the slot to their stack pointer.
+    fn import_call_at(sp: usize) {
+        if cpu::lowest_sp() > sp {
+            cpu::set_lowest_sp(sp);
+        }
+    }
+
+    #[test]
+    fn nested_entries_are_measured_each_from_its_own_entry() {
+        std::thread::spawn(|| {
+            let outer = start(0x10_0000);
+            import_call_at(0xF_F000);
+            // NDIS (the host) calls the driver again on the same thread, further down.
+            let inner_sp = 0xF_E000;
+            let saved = start(inner_sp);
+            assert_eq!(saved, 0xF_F000, "the outer entry's lowest is kept aside");
+            import_call_at(0xF_C800);
+            import_call_at(0xF_D000);
+            assert_eq!(finish(inner_sp, saved), 0x1800);
+            import_call_at(0xF_F800);
+            assert_eq!(finish(0x10_0000, outer), 0x1000);
+            assert_eq!(cpu::lowest_sp(), outer, "measuring stops with the outermost entry");
+            let quiet = start(0x10_0000);
+            assert_eq!(finish(0x10_0000, quiet), 0, "no import call, no depth");
+        })
+        .join()
+        .unwrap();
+    }
+}
