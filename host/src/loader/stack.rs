@@ -111,7 +111,11 @@ mod tests {
             assert_eq!(finish(inner_sp, saved), 0x1800);
             import_call_at(0xF_F800);
             assert_eq!(finish(0x10_0000, outer), 0x1000);
-            assert_eq!(cpu::lowest_sp(), outer, "measuring stops with the outermost entry");
+            assert_eq!(
+                cpu::lowest_sp(),
+                outer,
+                "measuring stops with the outermost entry"
+            );
             let quiet = start(0x10_0000);
             assert_eq!(finish(0x10_0000, quiet), 0, "no import call, no depth");
         })

@@ -832,3 +832,37 @@ fn real_images_pass_with_their_largest_frame_reported() {
         assert!(report.to_string().contains(&largest.to_string()));
     }
 }
+
+/// The file offset of `rva` in an image whose facts are `facts`.
+fn file_offset(facts: &ImageFacts, rva: u32) -> usize {
+    let section = facts.section_of(rva).expect("an RVA inside a section");
+    (section.raw_offset + (rva - section.rva)) as usize
+}
+
+#[test]
+fn a_frame_raised_over_the_budget_fails_with_the_functions_name() {
+    let original = std::fs::read(image(Arch::X64)).unwrap();
+    let facts = ImageFacts::read(&original).unwrap();
+    let (table_rva, table_size) = facts.exception_table.expect("a .pdata directory");
+    let table = file_offset(&facts, table_rva);
+    // The first function whose unwind codes start with UWOP_ALLOC_LARGE (info 0): its size
+    // slot, scaled by 8, becomes 0x600 * 8 = 12 KiB.
+    let (function_rva, slot) = original[table..table + table_size as usize]
+        .chunks_exact(12)
+        .find_map(|entry| {
+            let unwind = file_offset(&facts, get_u32(entry, 8));
+            let code = &original[unwind + 4..unwind + 6];
+            (original[unwind + 2] >= 2 && code[1] == 0x01).then(|| (get_u32(entry, 0), unwind + 6))
+        })
+        .expect("a function with UWOP_ALLOC_LARGE");
+    let path = doctored(Arch::X64, "frame-budget", true, |data| {
+        put_u16(data, slot, 0x600);
+    });
+    let problems = problems(&path, Arch::X64);
+    assert_one_problem(&problems, "over the 2048-byte budget");
+    assert!(
+        problems[0].contains(&format!("(RVA {function_rva:#x})")),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains(" bytes in rswan"), "{problems:?}");
+}
