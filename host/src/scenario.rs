@@ -321,6 +321,7 @@ pub fn run(name: &str, image: &Path, args: &[String]) -> ! {
                 .join(", ")
         )),
     }
+    crate::loader::stack::report_observations();
     report::ok()
 }
 

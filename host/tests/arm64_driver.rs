@@ -61,12 +61,16 @@ fn arm64_four_senders_at_dispatch_level_lose_and_duplicate_nothing() {
 
 #[test]
 fn arm64_dialing_pppoe_over_the_wire_reaches_the_access_concentrator_and_hangs_up_with_padt() {
-    common::check_dial_wire(&run("dial-wire", &[]));
+    let outcome = run("dial-wire", &[]);
+    common::check_dial_wire(&outcome);
+    common::check_stack_within_budget(&outcome, "arm64 dial-wire");
 }
 
 #[test]
 fn arm64_a_pppoe_client_dialing_in_is_answered_through_a_sap_and_its_padt_ends_the_call() {
-    common::check_answer_wire(&run("answer-wire", &[]));
+    let outcome = run("answer-wire", &[]);
+    common::check_answer_wire(&outcome);
+    common::check_stack_within_budget(&outcome, "arm64 answer-wire");
 }
 
 #[test]

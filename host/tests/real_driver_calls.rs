@@ -78,12 +78,16 @@ fn four_senders_at_dispatch_level_lose_and_duplicate_nothing() {
 fn dialing_pppoe_over_the_wire_reaches_the_access_concentrator_and_hangs_up_with_padt() {
     // The driver's protocol edge binds the host Ethernet adapter; the far end of its wire is
     // a PPPoE access concentrator. Discovery, PPP both ways over the session, PADT, unbind.
-    common::check_dial_wire(&run("dial-wire", &[]));
+    let outcome = run("dial-wire", &[]);
+    common::check_dial_wire(&outcome);
+    common::check_stack_within_budget(&outcome, "x64 dial-wire");
 }
 
 #[test]
 fn a_pppoe_client_dialing_in_is_answered_through_a_sap_and_its_padt_ends_the_call() {
-    common::check_answer_wire(&run("answer-wire", &[]));
+    let outcome = run("answer-wire", &[]);
+    common::check_answer_wire(&outcome);
+    common::check_stack_within_budget(&outcome, "x64 answer-wire");
 }
 
 #[test]

@@ -17,9 +17,19 @@
 //! - The PE checksum (which the kernel loader verifies for drivers) matches the file.
 //! - x86 only: no x87/MMX/SSE/AVX instruction in any executable section, since the x86 kernel
 //!   does not save that state for drivers (WDK: "Using Floating Point in a WDM Driver").
+//! - No function's fixed stack frame exceeds [`FRAME_BUDGET_BYTES`] (see there why; the few
+//!   functions known to be over it may not grow, [`frame_budget::OVER_BUDGET`]): x64 and
+//!   ARM64 frames come from the unwind data ([`unwind`]), x86 frames (no unwind table) from the
+//!   compiler's S_FRAMEPROC records in the PDB ([`procedures`]); functions are named from the
+//!   PDB. What this does not see: frames of alloca-style dynamic allocations (the driver has
+//!   none: `no_std` Rust has no alloca) and how deep calls nest (the host measures that when it
+//!   runs the image: `stack.driver_max_bytes`).
 
 mod allowlist;
 mod entry;
+mod frame_budget;
+mod procedures;
+mod unwind;
 mod x86_code;
 
 #[cfg(test)]
@@ -37,6 +47,7 @@ use object::read::{Object, ReadRef};
 use crate::arch::Arch;
 
 pub use allowlist::Allowlist;
+pub use frame_budget::{FRAME_BUDGET_BYTES, OVER_BUDGET};
 
 /// DLLs a kernel-mode NDIS driver may import from.
 pub const ALLOWED_DLLS: [&str; 3] = ["ntoskrnl.exe", "NDIS.SYS", "HAL.dll"];
@@ -68,7 +79,33 @@ pub struct ImageReport {
     pub base_relocations: usize,
     /// Instructions decoded in the executable sections (x86 and x64; ARM64 is not decoded).
     pub instructions_decoded: usize,
+    /// How many functions' frames were measured, and from what.
+    pub frames_measured: usize,
+    pub frame_source: &'static str,
+    /// The largest fixed stack frames, largest first.
+    pub largest_frames: Vec<NamedFrame>,
 }
+
+/// A function's fixed stack frame, named from the PDB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedFrame {
+    pub name: String,
+    pub rva: u32,
+    pub bytes: u32,
+}
+
+impl fmt::Display for NamedFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes in {} (RVA {:#x})",
+            self.bytes, self.name, self.rva
+        )
+    }
+}
+
+/// How many of the largest frames the report keeps.
+const LARGEST_FRAMES: usize = 3;
 
 impl ImageReport {
     pub fn imported_functions(&self) -> usize {
@@ -83,7 +120,8 @@ impl fmt::Display for ImageReport {
         write!(
             f,
             "{}: {} bytes (mapped {}), entry DriverEntry at {:#x}, checksum {:#010x}, {} base \
-             relocation(s), {} instruction(s) decoded, imports {}",
+             relocation(s), {} instruction(s) decoded, {} stack frame(s) measured from the {} \
+             (largest: {}), imports {}",
             self.arch,
             self.file_size,
             self.size_of_image,
@@ -91,6 +129,11 @@ impl fmt::Display for ImageReport {
             self.checksum,
             self.base_relocations,
             self.instructions_decoded,
+            self.frames_measured,
+            self.frame_source,
+            self.largest_frames
+                .first()
+                .map_or("none".to_string(), NamedFrame::to_string),
             imports.join(", ")
         )
     }
@@ -156,9 +199,14 @@ pub fn check_image(
     check_import_dlls(&facts.imports, &mut problems);
     problems.extend(allowlist.check(arch, &facts.imports));
     let pdb = path.with_extension("pdb");
-    if let Err(problem) = entry::check_entry(&pdb, arch, facts.entry_rva, facts.codeview.as_ref()) {
-        problems.push(problem);
-    }
+    // The frames are named from (and on x86 measured with) the PDB the entry check vouches for.
+    let frames = match entry::check_entry(&pdb, arch, facts.entry_rva, facts.codeview.as_ref()) {
+        Ok(()) => check_frames(&facts, &data, arch, &pdb, &mut problems),
+        Err(problem) => {
+            problems.push(problem);
+            FrameFindings::default()
+        }
+    };
     if !problems.is_empty() {
         return Err(fail(problems));
     }
@@ -171,7 +219,119 @@ pub fn check_image(
         imports: facts.imports,
         base_relocations: facts.relocations.map_or(0, |r| r.len()),
         instructions_decoded: code.instructions,
+        frames_measured: frames.measured,
+        frame_source: frames.source,
+        largest_frames: frames.largest,
     })
+}
+
+/// What the frame check measured.
+#[derive(Debug, Default)]
+struct FrameFindings {
+    measured: usize,
+    source: &'static str,
+    largest: Vec<NamedFrame>,
+}
+
+/// Every function's fixed frame, named, largest first: from the unwind table on x64 and ARM64,
+/// from the PDB's S_FRAMEPROC records on x86.
+fn measure_frames(
+    facts: &ImageFacts,
+    data: &[u8],
+    arch: Arch,
+    pdb: &Path,
+) -> Result<(Vec<NamedFrame>, &'static str), String> {
+    let codeview = facts
+        .codeview
+        .as_ref()
+        .ok_or("the image names no PDB, so its functions cannot be named: link with /DEBUG")?;
+    let procedures = procedures::read(pdb, codeview)?;
+    let name = |rva: u32| {
+        procedures::containing(&procedures, rva).map_or_else(
+            || format!("the function at RVA {rva:#x}"),
+            |p| p.name.clone(),
+        )
+    };
+    let (mut frames, source) = match arch {
+        Arch::X64 | Arch::Arm64 => {
+            let (rva, size) = facts.exception_table.ok_or(
+                "the image has no exception directory (.pdata), so its stack frames cannot be \
+                 measured: every non-leaf x64/ARM64 function needs unwind data (Microsoft: \
+                 \"x64 exception handling\", \"ARM64 exception handling\")",
+            )?;
+            let view = SectionBytes { facts, data };
+            let table = unwind::ImageBytes::bytes(&view, rva, size as usize)
+                .ok_or("the exception directory lies outside the image's sections")?;
+            let frames: Vec<NamedFrame> = unwind::frames(arch, table, &view)?
+                .into_iter()
+                .map(|f| NamedFrame {
+                    name: name(f.rva),
+                    rva: f.rva,
+                    bytes: f.bytes,
+                })
+                .collect();
+            (frames, "unwind data")
+        }
+        Arch::X86 => {
+            let frames: Vec<NamedFrame> = procedures
+                .iter()
+                .filter_map(|p| {
+                    p.recorded_frame.map(|bytes| NamedFrame {
+                        name: p.name.clone(),
+                        rva: p.rva,
+                        bytes,
+                    })
+                })
+                .collect();
+            (frames, "PDB's S_FRAMEPROC records")
+        }
+    };
+    frames.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.rva.cmp(&b.rva)));
+    Ok((frames, source))
+}
+
+fn check_frames(
+    facts: &ImageFacts,
+    data: &[u8],
+    arch: Arch,
+    pdb: &Path,
+    problems: &mut Vec<String>,
+) -> FrameFindings {
+    let (frames, source) = match measure_frames(facts, data, arch, pdb) {
+        Ok(measured) => measured,
+        Err(problem) => {
+            problems.push(format!("stack frames: {problem}"));
+            return FrameFindings::default();
+        }
+    };
+    if frames.is_empty() {
+        problems.push(format!(
+            "stack frames: no function frame found in the {source}: build with debug = \"full\" \
+             (Cargo.toml [profile.release]) so the PDB describes every function"
+        ));
+    }
+    problems.extend(frame_budget::check(&frames));
+    FrameFindings {
+        measured: frames.len(),
+        source,
+        largest: frames.into_iter().take(LARGEST_FRAMES).collect(),
+    }
+}
+
+/// The image's section bytes by RVA, for the unwind reader.
+struct SectionBytes<'a> {
+    facts: &'a ImageFacts,
+    data: &'a [u8],
+}
+
+impl unwind::ImageBytes for SectionBytes<'_> {
+    fn bytes(&self, rva: u32, len: usize) -> Option<&[u8]> {
+        let section = self.facts.section_of(rva)?;
+        let start = (rva - section.rva) as usize;
+        section
+            .initialized(self.data)
+            .get(start..start.checked_add(len)?)
+    }
 }
 
 /// A section header, reduced to what the checks use.
@@ -237,6 +397,8 @@ struct ImageFacts {
     codeview: Option<CodeView>,
     /// RVA ranges of debug data (such as the CodeView GUID): bytes that hold no addresses.
     debug_data: Vec<std::ops::Range<u32>>,
+    /// The exception directory (.pdata) as (RVA, size), if any.
+    exception_table: Option<(u32, u32)>,
 }
 
 impl ImageFacts {
@@ -298,6 +460,10 @@ impl ImageFacts {
             relocation_errors,
             codeview,
             debug_data: read_debug_data(&file),
+            exception_table: file
+                .data_directory(pe::IMAGE_DIRECTORY_ENTRY_EXCEPTION)
+                .map(|d| (d.virtual_address.get(LE), d.size.get(LE)))
+                .filter(|&(_, size)| size > 0),
         })
     }
 

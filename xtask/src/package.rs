@@ -56,6 +56,8 @@ pub struct PackageRow {
     pub imported_functions: usize,
     pub signed: bool,
     pub catalog_entries: usize,
+    /// The largest fixed stack frame of one function (image check).
+    pub largest_frame: Option<image_check::NamedFrame>,
 }
 
 /// The folder a package for `arch` is written to.
@@ -132,6 +134,7 @@ pub fn run(options: &Options) -> Result<Vec<PackageRow>> {
             imported_functions: report.imported_functions(),
             signed: true,
             catalog_entries: cat.entries,
+            largest_frame: report.largest_frames.first().cloned(),
             dir,
         });
     }
@@ -169,19 +172,32 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
 fn print_table(rows: &[PackageRow]) {
     println!();
     println!(
-        "{:<6} {:>11} {:>8} {:>7} {:>16}  folder",
-        "arch", "image bytes", "imports", "signed", "catalog entries"
+        "{:<6} {:>11} {:>8} {:>7} {:>16} {:>13}  folder",
+        "arch", "image bytes", "imports", "signed", "catalog entries", "largest frame"
     );
     for row in rows {
         println!(
-            "{:<6} {:>11} {:>8} {:>7} {:>16}  {}",
+            "{:<6} {:>11} {:>8} {:>7} {:>16} {:>13}  {}",
             row.arch.name(),
             row.image_size,
             row.imported_functions,
             if row.signed { "yes" } else { "no" },
             row.catalog_entries,
+            row.largest_frame.as_ref().map_or(0, |f| f.bytes),
             row.dir.display()
         );
+    }
+    println!();
+    for row in rows {
+        if let Some(frame) = &row.largest_frame {
+            println!(
+                "{}: largest stack frame {frame} (budget {} bytes per function; {} functions \
+                 known to be over it may not grow: image_check::frame_budget)",
+                row.arch.name(),
+                image_check::FRAME_BUDGET_BYTES,
+                image_check::OVER_BUDGET.len()
+            );
+        }
     }
     println!();
 }

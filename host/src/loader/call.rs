@@ -13,13 +13,36 @@ use super::cpu;
 /// `address` is the entry of a function in the mapped image that follows the Microsoft x64
 /// calling convention and accepts these arguments.
 #[cfg(target_arch = "x86_64")]
-pub unsafe fn call(address: usize, args: &[usize]) -> usize {
+pub unsafe fn call(address: usize, args: &[usize]) -> Called {
     type Win64Fn = extern "win64" fn(usize, usize, usize, usize, usize, usize) -> usize;
     let a = six(args);
     // SAFETY: per this function's contract `address` is a Win64 function; a non-null
     // address has the validity a function pointer needs.
     let function: Win64Fn = unsafe { std::mem::transmute::<usize, Win64Fn>(address) };
-    function(a[0], a[1], a[2], a[3], a[4], a[5])
+    let stack_pointer: usize;
+    // SAFETY: reads rsp into a register; touches no memory and no flags. This function's
+    // frame is fixed (the call's home space is part of it), so rsp here is rsp at the call.
+    unsafe {
+        std::arch::asm!(
+            "mov {sp}, rsp",
+            sp = out(reg) stack_pointer,
+            options(nomem, nostack, preserves_flags)
+        );
+    }
+    let outer = super::stack::start(stack_pointer);
+    let result = function(a[0], a[1], a[2], a[3], a[4], a[5]);
+    Called {
+        result,
+        depth: super::stack::finish(stack_pointer, outer),
+    }
+}
+
+/// What a call into the image returned, and how deep below the caller's stack pointer the
+/// driver's stack went at its deepest import call (0 if it called none).
+#[derive(Debug, Clone, Copy)]
+pub struct Called {
+    pub result: usize,
+    pub depth: usize,
 }
 
 /// Calls the code at `address` with up to six arguments, with x18 pointing to this thread's
@@ -32,19 +55,27 @@ pub unsafe fn call(address: usize, args: &[usize]) -> usize {
 /// `address` is the entry of a function in the mapped image that follows the Windows ARM64
 /// calling convention and accepts these arguments.
 #[cfg(target_arch = "aarch64")]
-pub unsafe fn call(address: usize, args: &[usize]) -> usize {
+pub unsafe fn call(address: usize, args: &[usize]) -> Called {
     let a = six(args);
     let block = cpu::block();
     let result;
     let x18_after: usize;
+    let stack_pointer: usize;
+    // The assembly below stores sp in the slot itself.
+    let outer = super::stack::start(0);
     // SAFETY: per this function's contract `address` is an ARM64 function taking its arguments
     // in x0-x5; `clobber_abi("C")` covers every register AAPCS64 lets it change, x18 is given
     // the processor block and read back, and without `nostack` the stack is 16-byte aligned
-    // for the call.
+    // for the call. Before it, sp goes to x20 (callee-saved, so the driver keeps it) and to the
+    // block's lowest-stack-pointer slot, which x18 addresses.
     unsafe {
         std::arch::asm!(
+            "mov x20, sp",
+            "str x20, [x18, #{slot}]",
             "blr {target}",
+            slot = const cpu::SLOT_LOWEST_SP,
             target = in(reg) address,
+            out("x20") stack_pointer,
             inout("x0") a[0] => result,
             inout("x1") a[1] => _,
             inout("x2") a[2] => _,
@@ -55,8 +86,9 @@ pub unsafe fn call(address: usize, args: &[usize]) -> usize {
             clobber_abi("C"),
         );
     }
+    let depth = super::stack::finish(stack_pointer, outer);
     check_x18(address, block, x18_after);
-    result
+    Called { result, depth }
 }
 
 /// Calls the code at `address` with X15 set to `x15` and no other arguments (for helpers with

@@ -4,8 +4,9 @@
 //! TLS and leaves `gs` free. On AArch64 the KPCR is in x18 (Microsoft: "Overview of ARM64 ABI
 //! conventions", "Integer registers"), which Linux code may clobber: every call into the image
 //! loads x18 with the block (`call`) and every import thunk restores it (`thunks`). The import
-//! thunks write the caller's return address and the import index into it; the slots sit far
-//! above the KPCR fields a driver could read inline.
+//! thunks write the caller's return address and the import index into it, and keep there the
+//! lowest stack pointer the driver called an import with (`stack`); the slots sit far above
+//! the KPCR fields a driver could read inline.
 //!
 //! Each such thread also gets an alternate signal stack, so a fault on an exhausted driver
 //! stack still reaches the fault reporter.
@@ -19,6 +20,9 @@ const BLOCK_SIZE: usize = 0x1000;
 pub const SLOT_CALLER: u32 = 0xF00;
 /// Offset of the index (into the image's imports) of the last import called.
 pub const SLOT_IMPORT: u32 = 0xF08;
+/// Offset of the lowest stack pointer an import thunk was entered with since the host last set
+/// it (0: not measuring; a thunk only ever lowers a nonzero value).
+pub const SLOT_LOWEST_SP: u32 = 0xF10;
 /// What x18 holds on AArch64 while the host runs an import (`thunks`): not an address (its top
 /// bits are set), so driver code that runs on with it faults at once.
 pub const X18_POISON: u64 = 0xBAD1 << 48;
@@ -91,4 +95,25 @@ pub fn last_import() -> u32 {
     }
     // SAFETY: as in `last_caller`.
     unsafe { ((block + SLOT_IMPORT as usize) as *const u32).read_volatile() }
+}
+
+/// The lowest stack pointer this thread's import thunks saw since [`set_lowest_sp`] (0 when
+/// this thread has no processor block or is not measuring).
+pub fn lowest_sp() -> usize {
+    let block = block();
+    if block == 0 {
+        return 0;
+    }
+    // SAFETY: as in `last_caller`.
+    unsafe { ((block + SLOT_LOWEST_SP as usize) as *const usize).read_volatile() }
+}
+
+/// Starts (or, with 0, stops) the lowest-stack-pointer measurement of this thread's import
+/// thunks at `sp`. Needs the block (`enter`).
+pub fn set_lowest_sp(sp: usize) {
+    let block = block();
+    assert_ne!(block, 0, "set_lowest_sp before cpu::enter");
+    // SAFETY: `block` is this thread's mapped processor block (never unmapped); the slot lies
+    // inside it and only this thread reads or writes it.
+    unsafe { ((block + SLOT_LOWEST_SP as usize) as *mut usize).write_volatile(sp) }
 }

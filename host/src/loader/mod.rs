@@ -4,7 +4,8 @@
 //! It maps a PE32+ image ([`map`]), binds each import to a Rust function with the Windows
 //! calling convention of the host's architecture (x64 on x86-64, ARM64 on AArch64) through a
 //! small thunk ([`thunks`], [`imports`]), gives every thread that runs driver code a processor
-//! block ([`cpu`]), calls into the image ([`call`]) and reports faults ([`fault`]). The
+//! block ([`cpu`]), calls into the image ([`call`]), measures how deep the driver's stack goes
+//! ([`stack`]) and reports faults ([`fault`]). The
 //! architecture-specific parts (thunk code, the call, the processor block's register, the
 //! fault decoder) sit behind `cfg(target_arch)`. [`Driver`] is the safe face of all this.
 
@@ -17,6 +18,7 @@ pub mod imports;
 pub mod map;
 pub mod memmap;
 pub mod memory;
+pub mod stack;
 pub mod thunks;
 
 use std::path::Path;
@@ -269,7 +271,12 @@ pub fn call_handler(address: usize, args: &[usize], what: &str) -> usize {
     // SAFETY: `address` is code in the image (checked above) that the driver registered or
     // the image declares as this entry point, so it follows the Windows convention and takes
     // these arguments per its WDK prototype; a fault in it is reported by `fault`.
-    let result = unsafe { call::call(address, args) };
+    let called = unsafe { call::call(address, args) };
+    stack::record(what, called.depth);
+    if let Err(violation) = crate::verifier::stack::within_budget(what, called.depth) {
+        checks::stop(&violation);
+    }
+    let result = called.result;
     let held_after = checks::held_locks();
     if let Some(held) = held_after.get(held_before) {
         checks::stop(&Violation::new(

@@ -4,7 +4,7 @@
 //! implementation, so the implementation knows which instruction in the image called it (lock
 //! acquisition sites, completion sites, crash reports).
 
-use super::cpu::{SLOT_CALLER, SLOT_IMPORT};
+use super::cpu::{SLOT_CALLER, SLOT_IMPORT, SLOT_LOWEST_SP};
 use super::map::Mapping;
 use crate::pe::LoadError;
 
@@ -16,9 +16,9 @@ use x64::{THUNK_SIZE, encode};
 /// x86-64: record, then jump on; the implementation returns straight to the driver.
 #[cfg(any(test, target_arch = "x86_64"))]
 mod x64 {
-    use super::{SLOT_CALLER, SLOT_IMPORT};
+    use super::{SLOT_CALLER, SLOT_IMPORT, SLOT_LOWEST_SP};
 
-    pub const THUNK_SIZE: usize = 48;
+    pub const THUNK_SIZE: usize = 64;
 
     /// Encodes the thunk for import `index` that jumps to `target` (x86-64 machine code).
     pub fn encode(index: u32, target: usize) -> [u8; THUNK_SIZE] {
@@ -32,6 +32,13 @@ mod x64 {
         code.extend_from_slice(&[0x65, 0xC7, 0x04, 0x25]);
         code.extend_from_slice(&SLOT_IMPORT.to_le_bytes());
         code.extend_from_slice(&index.to_le_bytes());
+        // cmp gs:[SLOT_LOWEST_SP], rsp; jbe +9 (a lower or zero slot stays);
+        // mov gs:[SLOT_LOWEST_SP], rsp
+        code.extend_from_slice(&[0x65, 0x48, 0x39, 0x24, 0x25]);
+        code.extend_from_slice(&SLOT_LOWEST_SP.to_le_bytes());
+        code.extend_from_slice(&[0x76, 0x09]);
+        code.extend_from_slice(&[0x65, 0x48, 0x89, 0x24, 0x25]);
+        code.extend_from_slice(&SLOT_LOWEST_SP.to_le_bytes());
         // movabs rax, target; jmp rax (rax and r11 are volatile in the Microsoft x64 ABI).
         code.extend_from_slice(&[0x48, 0xB8]);
         code.extend_from_slice(&(target as u64).to_le_bytes());
@@ -50,20 +57,23 @@ mod x64 {
 /// back into the driver that missed the restore shows on every call, not only when the
 /// compiler happens to use x18 (`call` checks x18 when driver code returns). Arguments past
 /// the eighth are on the stack, so the frame starts with a copy of the caller's first eight
-/// stack slots, where the implementation looks for them.
+/// stack slots, where the implementation looks for them. Before its frame, the thunk lowers the
+/// lowest-stack-pointer slot to sp, the driver's own (x16 and x17 are the intra-procedure-call
+/// scratch registers a veneer may use).
 #[cfg(any(test, target_arch = "aarch64"))]
 mod arm64 {
     use super::super::cpu::X18_POISON;
-    use super::{SLOT_CALLER, SLOT_IMPORT};
+    use super::{SLOT_CALLER, SLOT_IMPORT, SLOT_LOWEST_SP};
 
-    pub const THUNK_SIZE: usize = 96;
+    pub const THUNK_SIZE: usize = 112;
     // The frame (fixed in the stp/ldp words below): 96 bytes, x29/x30 at 0, the driver's x18
     // at 16, the copied stack arguments at 32.
     /// Byte offset of the target's address (8-aligned, after the code).
-    const LITERAL: usize = 88;
+    const LITERAL: usize = 104;
     /// Index of the word that loads the target's address.
-    const LDR_LITERAL_WORD: usize = 16;
+    const LDR_LITERAL_WORD: usize = 21;
     const X16: u32 = 16;
+    const X17: u32 = 17;
     const X18: u32 = 18;
     const LR: u32 = 30;
     /// `brk #0`, the padding: a jump into it traps.
@@ -73,6 +83,12 @@ mod arm64 {
     fn str_x(t: u32, n: u32, offset: u32) -> u32 {
         assert!(offset.is_multiple_of(8) && offset / 8 < 4096);
         0xF900_0000 | (offset / 8) << 10 | n << 5 | t
+    }
+
+    /// `ldr Xt, [Xn, #offset]` (unsigned, 8-byte scaled offset).
+    fn ldr_x(t: u32, n: u32, offset: u32) -> u32 {
+        assert!(offset.is_multiple_of(8) && offset / 8 < 4096);
+        0xF940_0000 | (offset / 8) << 10 | n << 5 | t
     }
 
     /// `str Wt, [Xn, #offset]` (unsigned, 4-byte scaled offset).
@@ -103,7 +119,12 @@ mod arm64 {
     /// Encodes the thunk for import `index` that calls `target` (AArch64 machine code).
     pub fn encode(index: u32, target: usize) -> [u8; THUNK_SIZE] {
         let [movz, movk] = mov_w(X16, index);
-        let words: [u32; 21] = [
+        let words: [u32; 26] = [
+            0x9100_03F0,                                 // mov x16, sp
+            ldr_x(X17, X18, SLOT_LOWEST_SP),             // ldr x17, [x18, #SLOT_LOWEST_SP]
+            0xEB10_023F,                                 // cmp x17, x16
+            0x5400_0049,                                 // b.ls +8 (a lower or zero slot stays)
+            str_x(X16, X18, SLOT_LOWEST_SP),             // str x16, [x18, #SLOT_LOWEST_SP]
             0xA9BA_7BFD,                                 // stp x29, x30, [sp, #-96]!
             0x9100_03FD,                                 // mov x29, sp
             0xF900_0BF2,                                 // str x18, [sp, #16]
@@ -179,25 +200,41 @@ mod tests {
             &thunk[end - 10..end - 2],
             &0x1122_3344_5566_7788u64.to_le_bytes()
         );
-        assert_eq!(&thunk[end - 16..end - 12], &7u32.to_le_bytes());
+        assert_eq!(&thunk[end - 36..end - 32], &7u32.to_le_bytes());
+    }
+
+    #[test]
+    fn x64_thunk_matches_what_an_assembler_makes_of_it() {
+        // The thunk's source assembled by GNU as (2.40, --64, Intel syntax) with index
+        // 0x12345678.
+        let expected: [u8; 57] = [
+            0x4c, 0x8b, 0x1c, 0x24, 0x65, 0x4c, 0x89, 0x1c, 0x25, 0x00, 0x0f, 0x00, 0x00, 0x65,
+            0xc7, 0x04, 0x25, 0x08, 0x0f, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12, 0x65, 0x48, 0x39,
+            0x24, 0x25, 0x10, 0x0f, 0x00, 0x00, 0x76, 0x09, 0x65, 0x48, 0x89, 0x24, 0x25, 0x10,
+            0x0f, 0x00, 0x00, 0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xff,
+            0xe0,
+        ];
+        let thunk = super::x64::encode(0x1234_5678, 0x1122_3344_5566_7788);
+        assert_eq!(thunk[..57], expected);
+        assert!(thunk[57..].iter().all(|&b| b == 0xCC), "int3 pads the code");
     }
 
     #[test]
     fn arm64_thunk_matches_what_an_assembler_makes_of_it() {
         // The thunk's source assembled by GNU as (aarch64-linux-gnu-as 2.40) with index
-        // 0x56781234, the literal placed at byte 88.
-        let expected: [u32; 21] = [
-            0xa9ba7bfd, 0x910003fd, 0xf9000bf2, 0xf907825e, 0x52824690, 0x72aacf10, 0xb90f0a50,
-            0xa94647b0, 0xa90247f0, 0xa94747b0, 0xa90347f0, 0xa94847b0, 0xa90447f0, 0xa94947b0,
-            0xa90547f0, 0xd2f75a32, 0x580000d0, 0xd63f0200, 0xf9400bf2, 0xa8c67bfd, 0xd65f03c0,
+        // 0x56781234, the literal placed at byte 104.
+        let expected: [u32; 26] = [
+            0x910003f0, 0xf9478a51, 0xeb10023f, 0x54000049, 0xf9078a50, 0xa9ba7bfd, 0x910003fd,
+            0xf9000bf2, 0xf907825e, 0x52824690, 0x72aacf10, 0xb90f0a50, 0xa94647b0, 0xa90247f0,
+            0xa94747b0, 0xa90347f0, 0xa94847b0, 0xa90447f0, 0xa94947b0, 0xa90547f0, 0xd2f75a32,
+            0x580000b0, 0xd63f0200, 0xf9400bf2, 0xa8c67bfd, 0xd65f03c0,
         ];
         let thunk = super::arm64::encode(0x5678_1234, 0x1122_3344_5566_7788);
         let words: Vec<u32> = thunk
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
             .collect();
-        assert_eq!(words[..21], expected);
-        assert_eq!(words[21], 0xd420_0000, "brk #0 pads the code");
-        assert_eq!(&thunk[88..96], &0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(words[..26], expected);
+        assert_eq!(&thunk[104..112], &0x1122_3344_5566_7788u64.to_le_bytes());
     }
 }

@@ -13,6 +13,7 @@
 //! - [`pool`]: frees match allocations and tags; nothing is left at unload.
 //! - [`q219380`]: no completion, indication or lower send while a driver spin lock is held
 //!   (the Ndiswan.sys deadlock of KB Q219380).
+//! - [`stack`]: no entry point goes deeper into the kernel stack than the driver's budget.
 #![forbid(unsafe_code)]
 
 pub mod completion;
@@ -21,6 +22,7 @@ pub mod lending;
 pub mod lock_order;
 pub mod pool;
 pub mod q219380;
+pub mod stack;
 
 use std::fmt;
 

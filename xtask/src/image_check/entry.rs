@@ -66,12 +66,32 @@ pub(super) fn check_entry(
 
 /// Public symbols of the PDB as (name, RVA), after checking that it belongs to the image.
 fn read_publics(pdb_path: &Path, codeview: &CodeView) -> Result<Vec<(String, u32)>, String> {
-    let unreadable = |e: pdb::Error| {
-        format!(
-            "cannot read {}: {e}; the PDB from the same build must sit next to the image",
-            pdb_path.display()
-        )
-    };
+    let unreadable = |e: pdb::Error| unreadable(pdb_path, e);
+    let mut pdb = open_pdb(pdb_path, codeview)?;
+    let address_map = pdb.address_map().map_err(unreadable)?;
+    let symbols = pdb.global_symbols().map_err(unreadable)?;
+    let mut publics = Vec::new();
+    let mut iter = symbols.iter();
+    while let Some(symbol) = iter.next().map_err(unreadable)? {
+        if let Ok(SymbolData::Public(public)) = symbol.parse()
+            && let Some(rva) = public.offset.to_rva(&address_map)
+        {
+            publics.push((public.name.to_string().into_owned(), rva.0));
+        }
+    }
+    Ok(publics)
+}
+
+fn unreadable(pdb_path: &Path, e: pdb::Error) -> String {
+    format!(
+        "cannot read {}: {e}; the PDB from the same build must sit next to the image",
+        pdb_path.display()
+    )
+}
+
+/// Opens the image's PDB, after checking that it belongs to the image (GUID and age).
+pub(super) fn open_pdb(pdb_path: &Path, codeview: &CodeView) -> Result<PDB<'static, File>, String> {
+    let unreadable = |e: pdb::Error| unreadable(pdb_path, e);
     let file = File::open(pdb_path).map_err(|e| {
         format!(
             "cannot open {}: {e}; the PDB from the same build must sit next to the image (cargo \
@@ -97,18 +117,7 @@ fn read_publics(pdb_path: &Path, codeview: &CodeView) -> Result<Vec<(String, u32
             codeview.age
         ));
     }
-    let address_map = pdb.address_map().map_err(unreadable)?;
-    let symbols = pdb.global_symbols().map_err(unreadable)?;
-    let mut publics = Vec::new();
-    let mut iter = symbols.iter();
-    while let Some(symbol) = iter.next().map_err(unreadable)? {
-        if let Ok(SymbolData::Public(public)) = symbol.parse()
-            && let Some(rva) = public.offset.to_rva(&address_map)
-        {
-            publics.push((public.name.to_string().into_owned(), rva.0));
-        }
-    }
-    Ok(publics)
+    Ok(pdb)
 }
 
 /// A GUID as stored in a CodeView record (the first three fields little-endian), in the usual

@@ -704,3 +704,165 @@ fn signed_images_pass_every_check() {
         assert_eq!(report.imports, before.imports);
     }
 }
+
+/// Every function's frame from the image's unwind data and the same function's S_FRAMEPROC
+/// frame from its PDB, as (name, unwind, recorded).
+fn unwind_and_recorded_frames(arch: Arch) -> Vec<(String, u32, Option<u32>)> {
+    let path = image(arch);
+    let data = std::fs::read(&path).unwrap();
+    let facts = ImageFacts::read(&data).unwrap();
+    let pdb = path.with_extension("pdb");
+    let (frames, source) = measure_frames(&facts, &data, arch, &pdb).unwrap();
+    assert_eq!(source, "unwind data");
+    let procedures = procedures::read(&pdb, facts.codeview.as_ref().unwrap()).unwrap();
+    frames
+        .iter()
+        .map(|f| {
+            let recorded = procedures
+                .iter()
+                .find(|p| p.rva == f.rva)
+                .and_then(|p| p.recorded_frame);
+            (f.name.clone(), f.bytes, recorded)
+        })
+        .collect()
+}
+
+/// The x64 and ARM64 frames read from the unwind data equal, function by function, the frames
+/// the compiler wrote into the PDB (S_FRAMEPROC): two independent records agree, which is also
+/// why the x86 image (no unwind table) is measured from its S_FRAMEPROC records.
+#[test]
+fn unwind_frames_equal_the_compilers_frame_records_on_x64_and_arm64() {
+    for arch in [Arch::X64, Arch::Arm64] {
+        let frames = unwind_and_recorded_frames(arch);
+        assert!(
+            frames.len() > 100,
+            "{arch}: only {} functions",
+            frames.len()
+        );
+        let differ: Vec<_> = frames.iter().filter(|(_, u, r)| Some(*u) != *r).collect();
+        assert!(
+            differ.is_empty(),
+            "{arch}: {} of {} functions' unwind frames differ from their S_FRAMEPROC \
+             (name, unwind, recorded): {differ:?}",
+            differ.len(),
+            frames.len()
+        );
+    }
+}
+
+/// llvm-readobj's reading of the x64 unwind codes: per function start RVA, the bytes its
+/// pushes and allocations take.
+fn readobj_x64_frames(image: &Path, image_base: u64) -> Vec<(u32, u32)> {
+    let readobj = tools::require(tools::LLVM_READOBJ).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(Command::new(readobj).arg("--unwind").arg(image));
+    let mut frames: Vec<(u32, u32)> = Vec::new();
+    for line in out.lines().map(str::trim) {
+        if let Some(start) = line.strip_prefix("StartAddress: (") {
+            let address = hex(start.trim_end_matches(')'));
+            frames.push(((address - image_base) as u32, 0));
+        } else if let Some((_, code)) = line.split_once(": ") {
+            let Some(last) = frames.last_mut() else {
+                continue;
+            };
+            if code.starts_with("PUSH_NONVOL") {
+                last.1 += 8;
+            } else if let Some(size) = code
+                .strip_prefix("ALLOC_LARGE size=")
+                .or_else(|| code.strip_prefix("ALLOC_SMALL size="))
+            {
+                last.1 += size.parse::<u32>().unwrap();
+            }
+        }
+    }
+    frames
+}
+
+#[test]
+fn x64_frames_agree_with_llvm_readobj() {
+    let path = image(Arch::X64);
+    let data = std::fs::read(&path).unwrap();
+    let facts = ImageFacts::read(&data).unwrap();
+    let (frames, _) =
+        measure_frames(&facts, &data, Arch::X64, &path.with_extension("pdb")).unwrap();
+    let mut ours: Vec<(u32, u32)> = frames.iter().map(|f| (f.rva, f.bytes)).collect();
+    ours.sort_unstable();
+    let theirs = readobj_x64_frames(&path, facts.image_base);
+    assert!(
+        theirs.len() > 100,
+        "llvm-readobj listed {} functions",
+        theirs.len()
+    );
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn real_images_pass_with_their_largest_frame_reported() {
+    for arch in Arch::ALL {
+        let path = image(arch);
+        let report = check_image(&path, arch, &allowlist()).unwrap_or_else(|e| panic!("{e}"));
+        let largest = report.largest_frames.first().expect("a largest frame");
+        println!(
+            "{arch}: {} frames from the {}; largest: {}",
+            report.frames_measured,
+            report.frame_source,
+            report
+                .largest_frames
+                .iter()
+                .map(NamedFrame::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        assert!(report.frames_measured > 100, "{arch}: {report}");
+        assert!(largest.bytes > 0);
+        assert!(
+            report
+                .largest_frames
+                .windows(2)
+                .all(|w| w[0].bytes >= w[1].bytes),
+            "{arch}: largest first"
+        );
+        assert!(
+            report
+                .largest_frames
+                .iter()
+                .all(|f| f.name.starts_with("rswan")),
+            "{arch}: the largest frames are named from the PDB: {:?}",
+            report.largest_frames
+        );
+        assert!(report.to_string().contains(&largest.to_string()));
+    }
+}
+
+/// The file offset of `rva` in an image whose facts are `facts`.
+fn file_offset(facts: &ImageFacts, rva: u32) -> usize {
+    let section = facts.section_of(rva).expect("an RVA inside a section");
+    (section.raw_offset + (rva - section.rva)) as usize
+}
+
+#[test]
+fn a_frame_raised_over_the_budget_fails_with_the_functions_name() {
+    let original = std::fs::read(image(Arch::X64)).unwrap();
+    let facts = ImageFacts::read(&original).unwrap();
+    let (table_rva, table_size) = facts.exception_table.expect("a .pdata directory");
+    let table = file_offset(&facts, table_rva);
+    // The first function whose unwind codes start with UWOP_ALLOC_LARGE (info 0): its size
+    // slot, scaled by 8, becomes 0x600 * 8 = 12 KiB.
+    let (function_rva, slot) = original[table..table + table_size as usize]
+        .chunks_exact(12)
+        .find_map(|entry| {
+            let unwind = file_offset(&facts, get_u32(entry, 8));
+            let code = &original[unwind + 4..unwind + 6];
+            (original[unwind + 2] >= 2 && code[1] == 0x01).then(|| (get_u32(entry, 0), unwind + 6))
+        })
+        .expect("a function with UWOP_ALLOC_LARGE");
+    let path = doctored(Arch::X64, "frame-budget", true, |data| {
+        put_u16(data, slot, 0x600);
+    });
+    let problems = problems(&path, Arch::X64);
+    assert_one_problem(&problems, "over the 2048-byte budget");
+    assert!(
+        problems[0].contains(&format!("(RVA {function_rva:#x})")),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains(" bytes in rswan"), "{problems:?}");
+}
