@@ -14,6 +14,7 @@ use rswan_engine::{Config, ConfigError, Engine};
 use rswan_ndis::call_params::INCOMING_CALL_BYTES;
 use rswan_ndis::callmgr::CoCallParameters;
 use rswan_ndis::event::Event;
+use rswan_ndis::memory::PoolBox;
 use rswan_ndis::miniport::{self, MAX_PHYS_ADDRESS_LENGTH, interface, medium};
 use rswan_ndis::oid::{AdapterOidInfo, SUPPORTED_OIDS};
 use rswan_ndis::tapi_caps::LineDescription;
@@ -304,14 +305,21 @@ pub enum CreateError {
 }
 
 impl Adapter {
-    /// Builds the adapter's state; the caller puts it at its final address and then calls
-    /// [`Adapter::link_entries`].
+    /// Builds the adapter's state in pool memory, at the address it keeps until halt, with its
+    /// entries pointing back at it. Its parts live in pool memory of their own, so the value
+    /// that moves into place is small (kernel stacks are 12 KB on x86: the image check bounds
+    /// every frame).
     ///
     /// IRQL: PASSIVE_LEVEL.
     ///
     /// # Safety
     /// `miniport` is the miniport adapter handle of MiniportInitializeEx.
-    pub unsafe fn new(miniport: NdisHandle, settings: &Settings) -> Result<Adapter, CreateError> {
+    // Out of line, so MiniportInitializeEx's frame does not also hold the adapter being built.
+    #[inline(never)]
+    pub unsafe fn create(
+        miniport: NdisHandle,
+        settings: &Settings,
+    ) -> Result<PoolBox<Adapter>, CreateError> {
         let lines = LinePlan::of(settings);
         let config = Config {
             lines: lines.count(),
@@ -350,7 +358,7 @@ impl Adapter {
         let halt_ready = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
         let af_closed = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
-        Ok(Adapter {
+        let make = || Adapter {
             miniport,
             settings: *settings,
             lines,
@@ -373,11 +381,16 @@ impl Adapter {
             // A locally administered unicast address (IEEE 802: bit 1 of the first octet set).
             wan_address: [0x02, 0x72, 0x73, 0x77, 0x61, 0x6e],
             line_names,
-        })
+        };
+        // SAFETY: as above.
+        let mut adapter =
+            unsafe { PoolBox::new_with(miniport, POOL_TAG, make) }.ok_or(CreateError::Resources)?;
+        adapter.link_entries();
+        Ok(adapter)
     }
 
     /// Points every entry back at the adapter, once it is at its final address.
-    pub fn link_entries(&mut self) {
+    fn link_entries(&mut self) {
         let me: *const Adapter = self;
         for vc in self.vcs.iter_mut() {
             vc.adapter = me;

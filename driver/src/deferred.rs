@@ -3,6 +3,7 @@
 //! DISPATCH_LEVEL path (a PADR or PADT arriving in a receive indication). Such work is queued
 //! here and done by an NDIS I/O work item, in order.
 
+use alloc::boxed::Box;
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -35,7 +36,9 @@ unsafe impl Send for Deferred {}
 const CAPACITY: usize = 128;
 
 struct Queue {
-    items: [Option<Deferred>; CAPACITY],
+    /// A ring of `CAPACITY` slots, in pool memory (2 KB would be a large value to build on the
+    /// kernel stack).
+    items: Box<[Option<Deferred>]>,
     head: usize,
     len: usize,
 }
@@ -55,9 +58,10 @@ impl DeferredWork {
     pub unsafe fn new(miniport: NdisHandle) -> Option<DeferredWork> {
         // SAFETY: per the caller.
         let item = unsafe { IoWorkItem::new(miniport) }?;
+        let items = crate::fallible::boxed_slice(CAPACITY, |_| None)?;
         Some(DeferredWork {
             queue: OrderedLock::new(Queue {
-                items: [None; CAPACITY],
+                items,
                 head: 0,
                 len: 0,
             }),

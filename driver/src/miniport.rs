@@ -25,7 +25,7 @@ use rswan_ndis::{DriverObject, NdisHandle, NdisObjectHeader, NdisStatus, Unicode
 
 use crate::adapter::{Adapter, CreateError, pause_state};
 use crate::egress::DriverEgress;
-use crate::{POOL_TAG, allocator, callmgr, co, registry, requests};
+use crate::{allocator, callmgr, co, registry, requests};
 
 /// The handle `NdisMRegisterMiniportDriver` returned; Unload gives it back.
 static DRIVER_HANDLE: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -135,7 +135,7 @@ unsafe extern "system" fn initialize(
         }
     };
     // SAFETY: as above.
-    let adapter = match unsafe { Adapter::new(miniport, &settings) } {
+    let mut adapter = match unsafe { Adapter::create(miniport, &settings) } {
         Ok(adapter) => adapter,
         Err(CreateError::Resources) => {
             dbg_print!(level::ERROR, "adapter state: out of memory");
@@ -149,12 +149,6 @@ unsafe extern "system" fn initialize(
             return status::FAILURE;
         }
     };
-    // SAFETY: as above.
-    let mut adapter = match unsafe { PoolBox::new(miniport, POOL_TAG, adapter) } {
-        Ok(adapter) => adapter,
-        Err(_) => return status::RESOURCES,
-    };
-    adapter.link_entries();
     let context = adapter.as_ptr();
 
     let registration = MiniportAdapterRegistrationAttributes {

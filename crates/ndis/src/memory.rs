@@ -63,6 +63,33 @@ impl<T> PoolBox<T> {
         Ok(PoolBox { ptr })
     }
 
+    /// Allocates pool memory for a `T`, then writes `make()` into it: a large value is built
+    /// where it will live instead of on the kernel stack first (when `make` is inlined the
+    /// compiler writes it in place). `None`, with `make` not called, when the pool is exhausted.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `ndis_handle` is a miniport adapter, miniport driver or protocol driver handle.
+    #[inline(always)]
+    pub unsafe fn new_with(
+        ndis_handle: NdisHandle,
+        tag: u32,
+        make: impl FnOnce() -> T,
+    ) -> Option<PoolBox<T>> {
+        const { assert!(align_of::<T>() <= MEMORY_ALLOCATION_ALIGNMENT) };
+        let size = u32::try_from(size_of::<T>().max(1)).ok()?;
+        // SAFETY: the caller vouches for the handle.
+        let raw = unsafe {
+            NdisAllocateMemoryWithTagPriority(ndis_handle, size, tag, NORMAL_POOL_PRIORITY)
+        };
+        let ptr = NonNull::new(raw.cast::<T>())?;
+        // SAFETY: `ptr` is a fresh allocation of `size_of::<T>()` bytes, aligned to
+        // MEMORY_ALLOCATION_ALIGNMENT, which covers `T` (checked above).
+        unsafe { ptr.as_ptr().write(make()) };
+        Some(PoolBox { ptr })
+    }
+
     /// The address, to pass to NDIS as a context.
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()

@@ -55,30 +55,24 @@ pub fn record(entry: &str, depth: usize) {
     *slot = (*slot).max(depth);
 }
 
-/// The deepest entry of this run among those `include` accepts, as (entry point, bytes), if
-/// any of them called an import.
-pub fn deepest(include: impl Fn(&str) -> bool) -> Option<(String, usize)> {
+/// The deepest entry of this run, as (entry point, bytes), if any called an import.
+pub fn deepest() -> Option<(String, usize)> {
     let deepest = DEEPEST.lock().unwrap_or_else(|e| e.into_inner());
     deepest
         .iter()
-        .filter(|&(entry, &depth)| depth > 0 && include(entry))
+        .filter(|&(_, &depth)| depth > 0)
         .max_by_key(|&(_, &depth)| depth)
         .map(|(entry, &depth)| (entry.clone(), depth))
 }
 
 /// Writes the run's stack observations: the deepest entry (`stack.driver_max_bytes`,
-/// `stack.driver_max_entry` and the `stack.driver_max_limit_bytes` it is held to), the deepest
-/// entry held to the general budget (`stack.budgeted_max_bytes`, `stack.budgeted_max_entry`),
-/// the budget (`stack.budget_bytes`), and `stack.entry.<name>` for every entry point.
+/// `stack.driver_max_entry`), the budget every entry is held to (`stack.budget_bytes`), and
+/// `stack.entry.<name>` for every entry point.
 pub fn report_observations() {
     let none = || ("none".to_owned(), 0);
-    let (entry, depth) = deepest(|_| true).unwrap_or_else(none);
+    let (entry, depth) = deepest().unwrap_or_else(none);
     report::observe("stack.driver_max_bytes", depth);
-    report::observe("stack.driver_max_limit_bytes", stack_rule::limit(&entry));
     report::observe("stack.driver_max_entry", entry);
-    let (entry, depth) = deepest(stack_rule::budgeted).unwrap_or_else(none);
-    report::observe("stack.budgeted_max_bytes", depth);
-    report::observe("stack.budgeted_max_entry", entry);
     report::observe("stack.budget_bytes", stack_rule::DRIVER_BUDGET_BYTES);
     let deepest = DEEPEST.lock().unwrap_or_else(|e| e.into_inner());
     for (entry, depth) in deepest.iter() {

@@ -16,15 +16,14 @@ use super::NamedFrame;
 /// nested driver frames stays well inside what NDIS leaves.
 pub const FRAME_BUDGET_BYTES: u32 = 2048;
 
-/// Functions over the budget when this check was written, with the frame each may not exceed
-/// (the largest of the three architectures, rounded up to 256 bytes). They build large
-/// values on the stack and move them into pool memory (`Adapter::new` returns the whole
-/// adapter by value, about 13 KB on x64 and 9.4 KB of the 12 KB x86 stack); making them build
-/// in place is driver work (issue 5). A function not listed here, or a listed one that grows,
-/// fails the image check. Names are the PDB's without generic arguments.
-pub const OVER_BUDGET: [(&str, u32); 5] = [
-    ("rswan::miniport::initialize", 13_312),
-    ("rswan::deferred::DeferredWork::new", 3_328),
+/// Functions over the budget, with the frame each may not exceed (the largest of the three
+/// architectures, rounded up to 256 bytes). Each builds a value of about a kilobyte (the
+/// adapter's state, a PPPoE client, an access concentrator's configuration) and the compiler
+/// keeps a second copy while moving it into pool memory. A function not listed here, or a
+/// listed one that grows, fails the image check; shrink them, do not raise a cap. (The adapter
+/// was once a 13 KB frame of MiniportInitializeEx; it is now built in pool memory.)
+pub const OVER_BUDGET: [(&str, u32); 4] = [
+    ("rswan::adapter::Adapter::create", 2_304),
     ("rswan::transport::Transport::start_client", 2_816),
     ("rswan::transport::Transport::binding_up", 2_816),
     ("rswan::fallible::boxed_slice", 2_304),
@@ -101,8 +100,8 @@ mod tests {
         let problems = check(&[frame(name, cap + 16)]);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].contains("grew past their cap"), "{problems:?}");
-        let generic = format!("{}<u8,closure_env$1>", OVER_BUDGET[4].0);
-        assert!(check(&[frame(&generic, OVER_BUDGET[4].1)]).is_empty());
-        assert_eq!(check(&[frame(&generic, OVER_BUDGET[4].1 + 8)]).len(), 1);
+        let generic = format!("{}<u8,closure_env$1>", OVER_BUDGET[3].0);
+        assert!(check(&[frame(&generic, OVER_BUDGET[3].1)]).is_empty());
+        assert_eq!(check(&[frame(&generic, OVER_BUDGET[3].1 + 8)]).len(), 1);
     }
 }
