@@ -170,9 +170,14 @@ struct Scratch {
     tx: TxBuffer,
 }
 
+/// A binding's access concentrator under its lock (level `Binding`).
+type AcLock = OrderedLock<BindingLevel, Option<PoolBox<AcState>>, NdisPlatform>;
+
 pub struct Transport {
     dials: Box<[OrderedLock<Line, Option<Dial>, NdisPlatform>]>,
-    acs: Box<[OrderedLock<BindingLevel, Option<AcState>, NdisPlatform>]>,
+    /// Each binding's access concentrator, in pool memory of its own (its configuration alone
+    /// is most of a kilobyte).
+    acs: Box<[AcLock]>,
     timer: Option<Timer>,
     running: AtomicBool,
 }
@@ -288,27 +293,39 @@ impl Transport {
             );
             return;
         };
-        let state = AcConfig::new(MacAddr(binding.mac), settings.ac_name.as_bytes(), key)
-            .and_then(|mut config| {
+        let ac = AcConfig::new(MacAddr(binding.mac), settings.ac_name.as_bytes(), key).and_then(
+            |mut config| {
                 if !settings.service_name.is_empty() {
                     config.services.push(settings.service_name.as_bytes())?;
                 }
                 config.max_sessions = sessions;
                 config.max_sessions_per_peer = settings.max_sessions_per_peer as usize;
                 AccessConcentrator::new(config, slots)
-            })
-            .map(|ac| AcState { ac, calls });
-        match state {
-            Ok(state) => {
-                let replaced = {
-                    let mut entry = Entry::<NdisPlatform>::new();
-                    entry.ctx().lock(lock).replace(state)
-                };
-                // Freed after the guard is gone, as everything else of the driver is.
-                drop(replaced);
+            },
+        );
+        let ac = match ac {
+            Ok(ac) => ac,
+            Err(error) => {
+                dbg_print!(level::ERROR, "binding {}: no AC: {error:?}", binding.slot);
+                return;
             }
-            Err(error) => dbg_print!(level::ERROR, "binding {}: no AC: {error:?}", binding.slot),
-        }
+        };
+        let make = || AcState { ac, calls };
+        // SAFETY: the miniport handle is live while the adapter is.
+        let Some(state) = (unsafe { PoolBox::new_with(adapter.miniport, POOL_TAG, make) }) else {
+            dbg_print!(
+                level::ERROR,
+                "binding {}: no AC: out of memory",
+                binding.slot
+            );
+            return;
+        };
+        let replaced = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            entry.ctx().lock(lock).replace(state)
+        };
+        // Freed after the guard is gone, as everything else of the driver is.
+        drop(replaced);
     }
 
     /// Starts discovery on a new binding for every dial that has not taken a PADO yet.
@@ -349,11 +366,36 @@ impl Transport {
         service: &[u8],
         tx: &mut TxBuffer,
     ) -> bool {
-        let config = ClientConfig::new(MacAddr(binding.mac), service, &host_uniq(vc, binding.slot));
-        let started = config.and_then(|config| Client::start(config, now(), tx));
-        let (client, len) = match started {
-            Ok(started) => started,
-            Err(error) => {
+        let config =
+            match ClientConfig::new(MacAddr(binding.mac), service, &host_uniq(vc, binding.slot)) {
+                Ok(config) => config,
+                Err(error) => {
+                    dbg_print!(
+                        level::ERROR,
+                        "{vc:?}: no client on binding {}: {error:?}",
+                        binding.slot
+                    );
+                    return false;
+                }
+            };
+        let now = now();
+        // The client is built in its slot of the dial (a kilobyte: not twice on the stack).
+        let started = {
+            let mut entry = Entry::<NdisPlatform>::new();
+            let mut dial = entry.ctx().lock(lock);
+            match dial.as_mut() {
+                Some(dial) if dial.vc == vc && dial.searching() => {
+                    match dial.clients.get_mut(usize::from(binding.slot)) {
+                        Some(free @ None) => Some(Client::start_in(free, config, now, tx)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        };
+        let len = match started {
+            Some(Ok(len)) => len,
+            Some(Err(error)) => {
                 dbg_print!(
                     level::ERROR,
                     "{vc:?}: no client on binding {}: {error:?}",
@@ -361,33 +403,16 @@ impl Transport {
                 );
                 return false;
             }
+            None => return false,
         };
-        let joined = {
-            let mut entry = Entry::<NdisPlatform>::new();
-            let mut dial = entry.ctx().lock(lock);
-            match dial.as_mut() {
-                Some(dial) if dial.vc == vc && dial.searching() => {
-                    match dial.clients.get_mut(usize::from(binding.slot)) {
-                        Some(free @ None) => {
-                            *free = Some(client);
-                            true
-                        }
-                        _ => false,
-                    }
-                }
-                _ => false,
-            }
-        };
-        if joined {
-            dbg_print!(
-                level::TRACE,
-                "{vc:?}: PADI on binding {} for {:?}",
-                binding.slot,
-                core::str::from_utf8(service).unwrap_or("?")
-            );
-            send_frame(binding, &tx[..len]);
-        }
-        joined
+        dbg_print!(
+            level::TRACE,
+            "{vc:?}: PADI on binding {} for {:?}",
+            binding.slot,
+            core::str::from_utf8(service).unwrap_or("?")
+        );
+        send_frame(binding, &tx[..len]);
+        true
     }
 
     /// A binding goes away (after the engine ended its sessions): its access concentrator goes,

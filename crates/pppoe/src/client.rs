@@ -179,6 +179,31 @@ impl Client {
         now: Instant,
         tx: &mut TxBuffer,
     ) -> Result<(Client, usize), ConfigError> {
+        Self::check(&config)?;
+        let client = Client::fresh(config, now);
+        let len = client.write_padi(tx).map_err(|_| ConfigError::TooLong)?;
+        Ok((client, len))
+    }
+
+    /// [`Client::start`] with the client built in `slot`, where it is kept: a caller on a small
+    /// stack (a kernel driver) does not hold a second copy of a kilobyte-sized client. `slot`
+    /// is left `None` on an error.
+    pub fn start_in(
+        slot: &mut Option<Client>,
+        config: ClientConfig,
+        now: Instant,
+        tx: &mut TxBuffer,
+    ) -> Result<usize, ConfigError> {
+        Self::check(&config)?;
+        let client = slot.insert(Client::fresh(config, now));
+        let written = client.write_padi(tx);
+        written.map_err(|_| {
+            *slot = None;
+            ConfigError::TooLong
+        })
+    }
+
+    fn check(config: &ClientConfig) -> Result<(), ConfigError> {
         if !config.local_mac.is_unicast() {
             return Err(ConfigError::LocalMacNotUnicast);
         }
@@ -188,7 +213,12 @@ impl Client {
         if config.max_payload.is_some_and(|m| m < DEFAULT_MAX_PAYLOAD) {
             return Err(ConfigError::MaxPayloadTooSmall);
         }
-        let client = Client {
+        Ok(())
+    }
+
+    /// A client in discovery, its first PADI counted as sent at `now`.
+    fn fresh(config: ClientConfig, now: Instant) -> Client {
+        Client {
             config,
             phase: Phase::Discovering,
             retry: Retry {
@@ -201,9 +231,7 @@ impl Client {
             offers_rejected: false,
             last_peer_error: None,
             counters: Counters::default(),
-        };
-        let len = client.write_padi(tx).map_err(|_| ConfigError::TooLong)?;
-        Ok((client, len))
+        }
     }
 
     pub fn state(&self) -> ClientState {

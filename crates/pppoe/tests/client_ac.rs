@@ -373,3 +373,29 @@ fn a_borrowed_table_is_cleared_when_lent_again_and_an_empty_one_is_refused() {
         Some(rswan_pppoe::ConfigError::NoSessions)
     );
 }
+
+/// A client built in its caller's slot (`start_in`, for a kernel driver's small stack) is the
+/// client `start` returns: the same PADI, the same state; a refused configuration leaves the
+/// slot empty.
+#[test]
+fn a_client_started_in_place_sends_the_same_padi_and_refuses_what_start_refuses() {
+    let config = ClientConfig::new(CLIENT_MAC, b"isp", b"uniq").unwrap();
+    let (mut by_value, mut in_place) = ([0u8; TX_BUFFER_LEN], [0u8; TX_BUFFER_LEN]);
+    let at = Instant::from_millis(5);
+    let (client, len) = Client::start(config, at, &mut by_value).unwrap();
+    let mut slot = None;
+    let len_in_place = Client::start_in(&mut slot, config, at, &mut in_place).unwrap();
+    assert_eq!(by_value[..len], in_place[..len_in_place]);
+    let started = slot.expect("the client is in the slot");
+    assert_eq!(started.state(), client.state());
+    assert_eq!(started.state(), ClientState::Discovering);
+
+    let mut broadcast = config;
+    broadcast.local_mac = MacAddr([0xff; 6]);
+    let mut slot = None;
+    assert_eq!(
+        Client::start_in(&mut slot, broadcast, at, &mut in_place),
+        Err(rswan_pppoe::client::ConfigError::LocalMacNotUnicast)
+    );
+    assert!(slot.is_none());
+}
