@@ -96,19 +96,78 @@ pub struct Binding {
     pub frames: FramePool,
     /// Clones of NDISWAN's sends.
     pub clones: NblPool,
-    /// Sends handed to NDIS and not yet completed, and whether new ones are refused: the close
+    /// Sends handed to NDIS and not yet completed; closed for good before the close, which
     /// waits for none to be outstanding (WDK: nf-ndis-ndiscloseadapterex).
-    outstanding: AtomicU32,
-    closing: AtomicBool,
+    sends: Gate,
     /// ProtocolReceiveNetBufferLists calls running: the close waits for none, so no
     /// NdisReturnNetBufferLists follows NdisCloseAdapterEx.
     receiving: AtomicU32,
-    /// Received NBLs lent upward (crate::frames) and not yet returned, and whether new loans
-    /// are refused (pausing, paused or closing). A pause and the close wait for none to be
+    /// Received NBLs lent upward (crate::frames) and not yet returned; closed while the
+    /// binding pauses, is paused or closes. A pause and the close wait for none to be
     /// outstanding: a binding is paused only once the protocol returned its receive
     /// indications (WDK: "Pausing a Binding"), and no return may follow the close.
-    lent: AtomicU32,
-    no_lending: AtomicBool,
+    loans: Gate,
+}
+
+/// A count of operations in flight that can be closed to new ones and waited on: entering
+/// counts first and then checks, so a closer that sees the count at zero after closing knows
+/// no operation entered or will.
+struct Gate {
+    count: AtomicU32,
+    closed: AtomicBool,
+}
+
+impl Gate {
+    const fn new() -> Gate {
+        Gate {
+            count: AtomicU32::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts one operation in; `false` (and nothing counted) while the gate is closed.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    fn enter(&self) -> bool {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.count.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Counts one operation out.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    fn leave(&self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Refuses new operations.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes new operations again.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
+    fn reopen(&self) {
+        self.closed.store(false, Ordering::SeqCst);
+    }
+
+    /// Refuses new operations and waits until none is in flight.
+    ///
+    /// IRQL: PASSIVE_LEVEL.
+    fn close_and_drain(&self) {
+        self.close();
+        while self.count.load(Ordering::SeqCst) != 0 {
+            // SAFETY: PASSIVE_LEVEL, as this function requires.
+            unsafe { ndis::NdisMSleep(100) };
+        }
+    }
 }
 
 // SAFETY: the handle and result are atomic; `request` and `filter` are written only by the
@@ -155,19 +214,14 @@ impl Binding {
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn begin_send(&self) -> bool {
-        self.outstanding.fetch_add(1, Ordering::SeqCst);
-        if self.closing.load(Ordering::SeqCst) {
-            self.outstanding.fetch_sub(1, Ordering::SeqCst);
-            return false;
-        }
-        true
+        self.sends.enter()
     }
 
     /// Counts a send that came back.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn end_send(&self) {
-        self.outstanding.fetch_sub(1, Ordering::SeqCst);
+        self.sends.leave();
     }
 
     /// Waits until no receive handler of the binding is running and every lent NBL is back
@@ -179,7 +233,7 @@ impl Binding {
             // SAFETY: PASSIVE_LEVEL, as this function requires.
             unsafe { ndis::NdisMSleep(100) };
         }
-        self.drain_lent();
+        self.loans.close_and_drain();
     }
 
     /// Counts a received NBL about to be lent upward; `false` (and nothing counted) while the
@@ -187,12 +241,7 @@ impl Binding {
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn begin_lend(&self) -> bool {
-        self.lent.fetch_add(1, Ordering::SeqCst);
-        if self.no_lending.load(Ordering::SeqCst) {
-            self.lent.fetch_sub(1, Ordering::SeqCst);
-            return false;
-        }
-        true
+        self.loans.enter()
     }
 
     /// Counts a lent NBL that went back to the lower binding (or was never lent after all).
@@ -200,29 +249,7 @@ impl Binding {
     ///
     /// IRQL: <= DISPATCH_LEVEL.
     pub fn end_lend(&self) {
-        self.lent.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// Refuses new loans and waits until the lent NBLs are back (pause, unbind).
-    ///
-    /// IRQL: PASSIVE_LEVEL.
-    fn drain_lent(&self) {
-        self.no_lending.store(true, Ordering::SeqCst);
-        while self.lent.load(Ordering::SeqCst) != 0 {
-            // SAFETY: PASSIVE_LEVEL, as this function requires.
-            unsafe { ndis::NdisMSleep(100) };
-        }
-    }
-
-    /// Refuses new sends and waits for those outstanding.
-    ///
-    /// IRQL: PASSIVE_LEVEL.
-    fn drain_sends(&self) {
-        self.closing.store(true, Ordering::SeqCst);
-        while self.outstanding.load(Ordering::SeqCst) != 0 {
-            // SAFETY: PASSIVE_LEVEL, as this function requires.
-            unsafe { ndis::NdisMSleep(100) };
-        }
+        self.loans.leave();
     }
 }
 
@@ -399,11 +426,9 @@ unsafe extern "system" fn bind_adapter(
         filter: UnsafeCell::new(0),
         frames,
         clones,
-        outstanding: AtomicU32::new(0),
-        closing: AtomicBool::new(false),
+        sends: Gate::new(),
         receiving: AtomicU32::new(0),
-        lent: AtomicU32::new(0),
-        no_lending: AtomicBool::new(false),
+        loans: Gate::new(),
     };
     // SAFETY: as above.
     let Ok(binding) = (unsafe { PoolBox::new(protocol, POOL_TAG, binding) }) else {
@@ -557,7 +582,7 @@ unsafe extern "system" fn unbind_adapter(
 ) -> NdisStatus {
     // SAFETY: NDIS passes back our binding context.
     let binding = unsafe { from_context(binding_context) };
-    binding.no_lending.store(true, Ordering::SeqCst);
+    binding.loans.close();
     with_adapter(|adapter| {
         let mut egress = DriverEgress::passive(adapter);
         let returned = adapter.engine.unbind(binding.id(), &mut egress);
@@ -569,7 +594,7 @@ unsafe extern "system" fn unbind_adapter(
             .binding_down(adapter, binding, &mut egress);
     });
     BINDINGS[usize::from(binding.slot)].store(ptr::null_mut(), Ordering::Release);
-    binding.drain_sends();
+    binding.sends.close_and_drain();
     binding.drain_receives();
     close(binding);
     let Some(raw) = NonNull::new(binding_context.cast::<Binding>()) else {
@@ -630,7 +655,7 @@ unsafe extern "system" fn net_pnp_event(
         match event {
             net_event::PAUSE => {
                 dbg_print!(level::TRACE, "binding {} pausing", binding.slot);
-                binding.no_lending.store(true, Ordering::SeqCst);
+                binding.loans.close();
                 let returned = adapter.engine.pause_binding(binding.id(), &mut egress);
                 if returned == rswan_engine::status::PENDING {
                     binding.finish(status::PENDING);
@@ -644,8 +669,8 @@ unsafe extern "system" fn net_pnp_event(
         }
     });
     match event {
-        net_event::PAUSE => binding.drain_lent(),
-        net_event::RESTART => binding.no_lending.store(false, Ordering::SeqCst),
+        net_event::PAUSE => binding.loans.close_and_drain(),
+        net_event::RESTART => binding.loans.reopen(),
         _ => {}
     }
     status::SUCCESS
