@@ -269,8 +269,9 @@ pub mod pause_state {
 
 pub struct Adapter {
     pub miniport: NdisHandle,
-    /// The registry settings read at initialisation, checked.
-    pub settings: Settings,
+    /// The registry settings read at initialisation, checked (in pool memory of their own:
+    /// they are read once per binding, and keep the adapter's value small).
+    pub settings: PoolBox<Settings>,
     pub lines: LinePlan,
     pub engine: Engine<NdisPlatform>,
     pub vcs: Box<[VcEntry]>,
@@ -358,9 +359,12 @@ impl Adapter {
         let halt_ready = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
         // SAFETY: as above.
         let af_closed = unsafe { Event::new(miniport, POOL_TAG) }.ok_or(CreateError::Resources)?;
+        // SAFETY: as above.
+        let settings = unsafe { PoolBox::new(miniport, POOL_TAG, *settings) }
+            .map_err(|_| CreateError::Resources)?;
         let make = || Adapter {
             miniport,
-            settings: *settings,
+            settings,
             lines,
             engine,
             vcs,

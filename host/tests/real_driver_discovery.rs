@@ -17,6 +17,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rswan_host::child::{self, Outcome};
 
@@ -39,8 +40,18 @@ fn run_with_registry(name: &str, values: &[&str], scenario: &str, args: &[&str])
     child::run_with_registry(Path::new(RUNNER), scenario, &image(), args, &file, values)
 }
 
+/// Time for the scenario child: a dial nobody answers takes 35 s of the client's real-time
+/// retries, which must fit with room to spare on a loaded machine.
+const DIAL_SEARCH_TIMEOUT: Duration = Duration::from_secs(150);
+
 fn dial_search(plan: &str) -> Outcome {
-    child::run(Path::new(RUNNER), "dial-search", &image(), &[plan])
+    child::run_with_timeout(
+        Path::new(RUNNER),
+        "dial-search",
+        &image(),
+        &[plan],
+        DIAL_SEARCH_TIMEOUT,
+    )
 }
 
 /// `PppoeLines` = 20 (0x14).
