@@ -57,24 +57,16 @@ fn co_path() -> Result<CoPath, String> {
 /// A WAN OID to MiniportCoOidRequest, on `vc` or adapter-wide.
 pub fn oid(vc: Option<&Vc>, request: &Request) -> Result<Answer, String> {
     let path = co_path()?;
-    request.handed_over();
-    let result = call_handler(
+    request.issue(
         path.oid_request,
         &[path.adapter, vc.map_or(0, |v| v.context), request.address],
         "MiniportCoOidRequest",
-    ) as u32 as i32;
-    if result != status::PENDING {
-        request.completed_by_return();
-        return Ok(request.answer(result));
-    }
-    let address = request.address;
-    match events::take(
+        |event, address| match event {
+            Event::MiniportOidComplete { request, status } if *request == address => Some(*status),
+            _ => None,
+        },
         COMPLETION_LIMIT,
-        |e| matches!(e, Event::MiniportOidComplete { request, .. } if *request == address),
-    )? {
-        Event::MiniportOidComplete { status, .. } => Ok(request.answer(status)),
-        other => Err(format!("unexpected {other:?}")),
-    }
+    )
 }
 
 /// NDIS_WAN_CO_INFO: MaxFrameSize, MaxSendWindow, FramingBits, DesiredACCM.

@@ -103,24 +103,16 @@ pub fn open_af() -> Result<OpenAf, String> {
 /// A CM OID request on the AF (ProtocolCmOidRequest with no VC or party).
 pub fn oid(af: &OpenAf, request: &Request) -> Result<Answer, String> {
     let (_, cm_oid) = call_manager("CmOidRequestHandler")?;
-    request.handed_over();
-    let result = call_handler(
+    request.issue(
         cm_oid,
         &[af.context, 0, 0, request.address],
         "ProtocolCmOidRequest",
-    ) as u32 as i32;
-    if result != status::PENDING {
-        request.completed_by_return();
-        return Ok(request.answer(result));
-    }
-    let address = request.address;
-    match events::take(
+        |event, address| match event {
+            Event::CmOidComplete { request, status } if *request == address => Some(*status),
+            _ => None,
+        },
         COMPLETION_LIMIT,
-        |e| matches!(e, Event::CmOidComplete { request, .. } if *request == address),
-    )? {
-        Event::CmOidComplete { status, .. } => Ok(request.answer(status)),
-        other => Err(format!("unexpected {other:?}")),
-    }
+    )
 }
 
 /// Closes the AF (ProtocolCmCloseAf); PENDING is completed by NdisCmCloseAddressFamilyComplete.

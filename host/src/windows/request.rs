@@ -10,7 +10,13 @@ use rswan_ndis::request::{
     OBJECT_TYPE_OID_REQUEST, OidRequest, QueryInformation, SetInformation, request_type,
 };
 
+use std::time::Duration;
+
+use rswan_ndis::status;
+
 use crate::kernel::checks::{checks, enforce};
+use crate::kernel::events::{self, Event};
+use crate::loader::call_handler;
 use crate::loader::memmap::{self, peek, peek_u32, poke, poke_u16, poke_u32, poke_usize};
 use crate::verifier::Site;
 
@@ -118,6 +124,31 @@ impl Request {
     /// Records a completion by return value (not PENDING) of a request handed over.
     pub fn completed_by_return(&self) {
         enforce(checks().oid_requests.completed(self.address, Site(0)));
+    }
+
+    /// Hands the request to the driver's `handler` (entry point `entry`, called with `args`)
+    /// and answers with the status it returned or, when it pended, with the status of the
+    /// completion event `completion` finds for this request's address (waiting up to
+    /// `limit`).
+    pub fn issue(
+        &self,
+        handler: usize,
+        args: &[usize],
+        entry: &str,
+        completion: fn(&Event, usize) -> Option<i32>,
+        limit: Duration,
+    ) -> Result<Answer, String> {
+        self.handed_over();
+        let result = call_handler(handler, args, entry) as u32 as i32;
+        if result != status::PENDING {
+            self.completed_by_return();
+            return Ok(self.answer(result));
+        }
+        let address = self.address;
+        let event = events::take(limit, |e| completion(e, address).is_some())?;
+        completion(&event, address)
+            .map(|status| self.answer(status))
+            .ok_or_else(|| format!("unexpected {event:?}"))
     }
 
     /// The outcome, read from the request.
