@@ -468,6 +468,8 @@ impl Transport {
 
     /// The engine's `Dial`: a client and a PADI on every open binding, with the service name
     /// the call asked for (RAS's "phone number" of a PPPoE entry); see the module docs.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
     pub fn dial(&self, adapter: &Adapter, vc: VcId, line: LineId, egress: &mut DriverEgress<'_>) {
         let Some(lock) = self.dials.get(line.0 as usize) else {
             adapter
@@ -543,6 +545,8 @@ impl Transport {
     }
 
     /// The engine's `CancelDial`: the call was closed before its session came up.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
     pub fn cancel_dial(&self, vc: VcId, line: LineId) {
         if let Some(lock) = self.dials.get(line.0 as usize) {
             let cancelled = self.take_dial(lock, vc);
@@ -551,6 +555,8 @@ impl Transport {
     }
 
     /// The engine's `Hangup`: PADT for the session, from whichever side opened it.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
     pub fn hangup(&self, adapter: &Adapter, vc: VcId, key: SessionKey) {
         let Some(binding) = lower::binding(key.binding) else {
             return;
@@ -593,6 +599,8 @@ impl Transport {
     /// The engine's `Transmit` of a PPPoE send: a clone of NDISWAN's NBL with the Ethernet and
     /// PPPoE headers put in front of each of its NET_BUFFERs, one PPP frame each (the payloads
     /// are not copied); it completes through [`clone_sent`], once for the whole NBL.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
     pub fn transmit(
         &self,
         adapter: &Adapter,
@@ -643,13 +651,21 @@ impl Transport {
     /// for the caller to return at once.
     ///
     /// IRQL: <= DISPATCH_LEVEL.
-    pub fn receive_owned(&self, adapter: &Adapter, binding: &Binding, nbl: Nbl) -> Option<Nbl> {
-        let mut nbl = match self.lend_session(adapter, binding, nbl) {
-            Ok(()) => return None,
-            Err(nbl) => nbl,
-        };
+    pub fn receive_owned(&self, adapter: &Adapter, binding: &Binding, mut nbl: Nbl) -> Option<Nbl> {
+        // The frame type is read once: only a session frame alone in its NBL may be lent,
+        // and other traffic of the adapter goes its way without a second look.
+        let single = lend::single_net_buffer(&mut nbl).and_then(ethertype);
+        if single == Some(ETHERTYPE_SESSION) {
+            nbl = match self.lend_session(adapter, binding, nbl) {
+                Ok(()) => return None,
+                Err(nbl) => nbl,
+            };
+        }
         for nb in nbl.net_buffers_mut() {
-            self.receive(adapter, binding, nb);
+            match single {
+                Some(known) => self.receive_typed(adapter, binding, nb, known),
+                None => self.receive(adapter, binding, nb),
+            }
         }
         Some(nbl)
     }
@@ -714,13 +730,22 @@ impl Transport {
 
     /// A frame from a binding: discovery frames to the dials and the access concentrator,
     /// session frames (copied past their headers) to the engine.
+    ///
+    /// IRQL: <= DISPATCH_LEVEL.
     pub fn receive(&self, adapter: &Adapter, binding: &Binding, nb: &mut NetBuffer) {
-        let mut head = [0u8; 14];
-        // SAFETY: the NET_BUFFER is the indicated one; `head` has room for 14 bytes.
-        let ethertype = match unsafe { peek_ethertype(nb, &mut head) } {
-            Some(t) => t,
-            None => return,
-        };
+        if let Some(ethertype) = ethertype(nb) {
+            self.receive_typed(adapter, binding, nb, ethertype);
+        }
+    }
+
+    /// [`Transport::receive`] of a frame whose EtherType was read already.
+    fn receive_typed(
+        &self,
+        adapter: &Adapter,
+        binding: &Binding,
+        nb: &mut NetBuffer,
+        ethertype: u16,
+    ) {
         match ethertype {
             ETHERTYPE_SESSION => self.receive_session(adapter, binding, nb),
             ETHERTYPE_DISCOVERY => self.receive_discovery(adapter, binding, nb),
@@ -1055,16 +1080,18 @@ fn mac8(mac: [u8; 6]) -> [u8; 8] {
     out
 }
 
-/// Reads the EtherType of a frame.
+/// The EtherType of a frame, read in place or through a 14-byte copy when the header spans
+/// buffers (NdisGetDataBuffer).
 ///
-/// # Safety
-/// `nb` is a NET_BUFFER the caller may read.
-unsafe fn peek_ethertype(nb: &mut NetBuffer, head: &mut [u8; 14]) -> Option<u16> {
+/// IRQL: <= DISPATCH_LEVEL.
+fn ethertype(nb: &mut NetBuffer) -> Option<u16> {
     if nb.data_length() < 14 {
         return None;
     }
+    let mut head = [0u8; 14];
     let nb: *mut NetBuffer = nb;
-    // SAFETY: `head` has room for the 14 bytes asked for.
+    // SAFETY: `nb` is a NET_BUFFER the caller may read (it holds `&mut`); `head` has room for
+    // the 14 bytes asked for.
     let data = unsafe { ndis::NdisGetDataBuffer(nb, 14, head.as_mut_ptr().cast(), 1, 0) };
     if data.is_null() {
         return None;
